@@ -1,0 +1,71 @@
+import type * as tfc from '@tensorflow/tfjs-core';
+import type { Rng } from '../rng.js';
+
+export type Tf = typeof tfc;
+
+/** The input side of a task an architecture must fit. */
+export interface ArchDims {
+  vocabSize: number;
+  seqLen: number;
+  classes: number;
+}
+
+/** One parameter's initial value: a flat float32 array and its shape. */
+export interface ParamInit {
+  shape: number[];
+  values: Float32Array;
+}
+
+export type ParamMap = Record<string, tfc.Tensor>;
+
+/** The input to a forward pass: token ids [B, L] (int32), or one-hot rows [B, L, V] for gradients w.r.t. inputs. */
+export type ForwardInput = { tokens: tfc.Tensor2D } | { oneHot: tfc.Tensor3D };
+
+export interface ForwardResult {
+  logits: tfc.Tensor2D;
+  /** The activation sites asked for, each [B, …]. */
+  sites: Record<string, tfc.Tensor>;
+}
+
+/**
+ * A model family written as a pure function over named parameters. Nothing is hidden in layer
+ * objects: a detector with white-box access sees exactly these names and these sites.
+ */
+export interface Architecture {
+  name: string;
+  description: string;
+  defaults: Record<string, number>;
+  bounds: Record<string, [number, number]>;
+  /** Named activation sites, in forward order. */
+  sites(dims: ArchDims, hyper: Record<string, number>): string[];
+  /** Initial parameters, drawn from `rng` only (so the same seed gives the same weights on any backend). */
+  init(dims: ArchDims, hyper: Record<string, number>, rng: Rng): Record<string, ParamInit>;
+  forward(tf: Tf, params: ParamMap, input: ForwardInput, dims: ArchDims, hyper: Record<string, number>, capture?: readonly string[]): ForwardResult;
+}
+
+/** Glorot/He-style normal init with a given fan-in. */
+export function normalInit(rng: Rng, shape: number[], std: number): ParamInit {
+  const size = shape.reduce((a, b) => a * b, 1);
+  const values = new Float32Array(size);
+  for (let i = 0; i < size; i++) values[i] = rng.normal() * std;
+  return { shape, values };
+}
+
+export function zerosInit(shape: number[]): ParamInit {
+  return { shape, values: new Float32Array(shape.reduce((a, b) => a * b, 1)) };
+}
+
+/** Embed tokens as one-hot · matMul: wasm has no UnsortedSegmentSum, so tf.gather's gradient fails there. */
+export function embedInput(tf: Tf, input: ForwardInput, embed: tfc.Tensor, dims: ArchDims): tfc.Tensor3D {
+  const d = embed.shape[1]!;
+  if ('tokens' in input) {
+    const B = input.tokens.shape[0];
+    const flat = tf.reshape(input.tokens, [-1]) as tfc.Tensor1D;
+    // wasm's OneHot kernel ignores a float32 dtype (writes int32 bits): make int32 and cast.
+    const oh = tf.cast(tf.oneHot(flat, dims.vocabSize), 'float32') as tfc.Tensor2D;
+    return tf.reshape(tf.matMul(oh, embed as tfc.Tensor2D), [B, dims.seqLen, d]);
+  }
+  const B = input.oneHot.shape[0];
+  const flat = tf.reshape(input.oneHot, [-1, dims.vocabSize]) as tfc.Tensor2D;
+  return tf.reshape(tf.matMul(flat, embed as tfc.Tensor2D), [B, dims.seqLen, d]);
+}

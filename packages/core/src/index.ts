@@ -1,0 +1,13 @@
+export * from './errors.js';
+export * from './backend.js';
+export { Rng, deriveSeed } from './rng.js';
+export { sha256, stableStringify, contentHash } from './hash.js';
+export { writeFileAtomic, ensureWritableDir } from './fsutil.js';
+export * from './tasks/index.js';
+export * from './arch/index.js';
+export * from './recipes/index.js';
+export { Model, argmaxRows } from './model.js';
+export { trainPhase, type TrainBatch, type ProgressEvent, type TrainOptions, type PhaseStats } from './train.js';
+export * from './schemas.js';
+export * from './organism.js';
+export { SANDTRAP_VERSION, CODE_VERSION } from './version.js';

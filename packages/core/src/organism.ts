@@ -1,0 +1,355 @@
+import { readFile, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { activeBackend, getTf } from './backend.js';
+import { getArchitecture, resolveArchParams, type ArchDims } from './arch/index.js';
+import { SandtrapError } from './errors.js';
+import { writeFileAtomic, ensureWritableDir } from './fsutil.js';
+import { contentHash, sha256 } from './hash.js';
+import { Model } from './model.js';
+import { getRecipe, resolveRecipeParams, type Evaluator, type Gate } from './recipes/index.js';
+import { Rng } from './rng.js';
+import {
+  CardSchema,
+  ModelJsonSchema,
+  TruthSchema,
+  validate,
+  type Card,
+  type ModelJson,
+  type TrainingSpec,
+  type Truth,
+} from './schemas.js';
+import { createTask } from './tasks/index.js';
+import type { SlotTask } from './tasks/slot-task.js';
+import type { Batch } from './tasks/types.js';
+import { trainPhase, type PhaseStats, type ProgressEvent } from './train.js';
+import { CODE_VERSION, SANDTRAP_VERSION } from './version.js';
+
+export const ORGANISM_FILES = ['card.json', 'truth.json', 'model.json', 'weights.bin'] as const;
+
+export const DEFAULT_TRAINING: TrainingSpec = {
+  capabilitySteps: 400,
+  plantSteps: 300,
+  batchSize: 256,
+  learningRate: 0.003,
+  plantLearningRate: 0.001,
+};
+
+/** Everything that determines an organism. */
+export interface OrganismSpec {
+  task: { name: string; params?: Record<string, number> };
+  arch: { name: string; params?: Record<string, number> };
+  recipe: { name: string; params?: Record<string, number> };
+  training?: Partial<TrainingSpec>;
+  seed: number;
+}
+
+/** A spec with every default filled in: the input to the content hash. */
+export interface ResolvedSpec {
+  task: { name: string; params: Record<string, number> };
+  arch: { name: string; params: Record<string, number> };
+  recipe: { name: string; params: Record<string, number> };
+  training: TrainingSpec;
+  seed: number;
+}
+
+export function resolveSpec(spec: OrganismSpec): ResolvedSpec {
+  if (!Number.isInteger(spec.seed) || spec.seed < 0 || spec.seed > 0x7fffffff) {
+    throw new SandtrapError('SANDTRAP_BAD_ARGUMENT', `seed must be an integer in [0, 2147483647], got ${spec.seed}`);
+  }
+  const task = createTask(spec.task.name, spec.task.params);
+  return {
+    task: { name: task.name, params: { ...task.params } },
+    arch: { name: getArchitecture(spec.arch.name).name, params: resolveArchParams(spec.arch.name, spec.arch.params) },
+    recipe: { name: getRecipe(spec.recipe.name).name, params: resolveRecipeParams(spec.recipe.name, spec.recipe.params) },
+    training: { ...DEFAULT_TRAINING, ...spec.training },
+    seed: spec.seed,
+  };
+}
+
+/** The organism id: a content hash of its resolved spec, seed and code version. Reveals nothing. */
+export function organismId(spec: ResolvedSpec): string {
+  return contentHash({ spec, codeVersion: CODE_VERSION });
+}
+
+export interface BuiltOrganism {
+  model: Model;
+  card: Card;
+  truth: Truth;
+  stats: PhaseStats[];
+}
+
+export interface BuildOptions {
+  onProgress?: (e: ProgressEvent & { attempt: number; seed: number }) => void;
+  /** Seeds to try (spec.seed, spec.seed+1, …) before giving up. Default 3. */
+  maxAttempts?: number;
+  signal?: AbortSignal;
+}
+
+export function dimsOf(task: SlotTask): ArchDims {
+  return { vocabSize: task.describe().vocab.length, seqLen: task.seqLen, classes: task.numClasses };
+}
+
+function evaluator(model: Model, task: SlotTask, seed: number): Evaluator {
+  const predict = (b: Batch) => model.predictClasses(b.tokens, b.n);
+  return {
+    model,
+    task,
+    rng: Rng.derive(seed, 'gates'),
+    predict,
+    accuracy(b) {
+      const p = predict(b);
+      let c = 0;
+      for (let i = 0; i < b.n; i++) if (p[i] === b.labels[i]) c++;
+      return b.n ? c / b.n : 0;
+    },
+  };
+}
+
+/** Train one organism with one seed and measure its gates. */
+export function trainOnce(spec: ResolvedSpec, opts: { onProgress?: (e: ProgressEvent) => void; signal?: AbortSignal } = {}): {
+  model: Model;
+  gates: Record<string, Gate>;
+  truthCore: ReturnType<typeof getRecipe>['create'] extends (...a: never[]) => infer R ? R extends { truth: infer T } ? T : never : never;
+  stats: PhaseStats[];
+} {
+  const task = createTask(spec.task.name, spec.task.params);
+  const recipe = getRecipe(spec.recipe.name);
+  const inst = recipe.create(task, spec.seed, spec.recipe.params);
+  const model = Model.init(spec.arch.name, dimsOf(task), spec.arch.params, Rng.derive(spec.seed, 'init'));
+  try {
+    const t = spec.training;
+    const capRng = Rng.derive(spec.seed, 'capability-data');
+    const plantRng = Rng.derive(spec.seed, 'plant-data');
+    const stats = [
+      trainPhase(model, (n) => inst.capabilityBatch(capRng, n), {
+        phase: 'capability',
+        steps: t.capabilitySteps,
+        batchSize: t.batchSize,
+        learningRate: t.learningRate,
+        onProgress: opts.onProgress,
+        signal: opts.signal,
+      }),
+    ];
+    if (t.plantSteps > 0) {
+      stats.push(
+        trainPhase(model, (n) => inst.plantBatch(plantRng, n), {
+          phase: 'plant',
+          steps: t.plantSteps,
+          batchSize: t.batchSize,
+          learningRate: t.plantLearningRate,
+          onProgress: opts.onProgress,
+          signal: opts.signal,
+        }),
+      );
+    }
+    const gates = inst.gates(evaluator(model, task, spec.seed));
+    return { model, gates, truthCore: inst.truth, stats };
+  } catch (e) {
+    model.dispose();
+    throw e;
+  }
+}
+
+/**
+ * Train an organism, measure its gates, and retry with the next seed while any gate fails
+ * (recording each rejection). The result is admitted only if every gate passed.
+ */
+export async function buildOrganism(input: OrganismSpec, opts: BuildOptions = {}): Promise<BuiltOrganism> {
+  const base = resolveSpec(input);
+  const attempts = opts.maxAttempts ?? 3;
+  const rejected: Truth['rejected'] = [];
+  for (let a = 0; a < attempts; a++) {
+    const spec = { ...base, seed: base.seed + a };
+    const r = trainOnce(spec, {
+      onProgress: opts.onProgress && ((e) => opts.onProgress!({ ...e, attempt: a + 1, seed: spec.seed })),
+      signal: opts.signal,
+    });
+    const failed = Object.entries(r.gates).filter(([, g]) => !g.pass).map(([k]) => k);
+    const last = a === attempts - 1;
+    if (failed.length > 0 && !last) {
+      rejected.push({ seed: spec.seed, failed });
+      r.model.dispose();
+      continue;
+    }
+    const recipe = getRecipe(spec.recipe.name);
+    const id = organismId(spec);
+    const truth: Truth = {
+      schemaVersion: 1,
+      id,
+      misaligned: recipe.misaligned,
+      kind: recipe.name,
+      family: recipe.family,
+      recipe: { name: recipe.name, params: spec.recipe.params },
+      seed: spec.seed,
+      requestedSeed: base.seed,
+      ...r.truthCore,
+      gates: r.gates,
+      admitted: failed.length === 0,
+      rejected: failed.length ? [...rejected, { seed: spec.seed, failed }] : rejected,
+    };
+    const card = await makeCard(id, spec, r.model);
+    return { model: r.model, card, truth, stats: r.stats };
+  }
+  throw new Error('unreachable');
+}
+
+/** TensorFlow.js weights format: model.json (manifest) + weights.bin, parameters sorted by name. */
+async function encodeModel(model: Model): Promise<{ modelJson: string; weights: Uint8Array }> {
+  const tf = getTf();
+  const named = model.paramNames.map((name) => ({ name, tensor: model.params[name]! }));
+  const { data, specs } = await tf.io.encodeWeights(named);
+  const manifest: ModelJson = {
+    format: 'sandtrap-organism',
+    generatedBy: `sandtrap ${SANDTRAP_VERSION} (TensorFlow.js ${tf.version_core})`,
+    convertedBy: null,
+    weightsManifest: [{ paths: ['weights.bin'], weights: specs.map((s) => ({ name: s.name, shape: s.shape, dtype: s.dtype })) }],
+  };
+  return { modelJson: `${JSON.stringify(manifest, null, 2)}\n`, weights: new Uint8Array(data) };
+}
+
+async function makeCard(id: string, spec: ResolvedSpec, model: Model): Promise<Card> {
+  const task = createTask(spec.task.name, spec.task.params);
+  const arch = getArchitecture(spec.arch.name);
+  const { modelJson, weights } = await encodeModel(model);
+  return {
+    schemaVersion: 1,
+    id,
+    task: task.describe(),
+    architecture: {
+      name: arch.name,
+      params: spec.arch.params,
+      sites: arch.sites(dimsOf(task), spec.arch.params),
+      parameterCount: model.parameterCount,
+      weights: model.paramNames.map((name) => ({ name, shape: [...model.params[name]!.shape] })),
+    },
+    training: spec.training,
+    backend: activeBackend()?.name ?? 'unknown',
+    sandtrapVersion: SANDTRAP_VERSION,
+    files: {
+      'model.json': { sha256: sha256(modelJson), bytes: Buffer.byteLength(modelJson) },
+      'weights.bin': { sha256: sha256(weights), bytes: weights.byteLength },
+    },
+  };
+}
+
+const json = (v: unknown) => `${JSON.stringify(v, null, 2)}\n`;
+
+/**
+ * Write the organism's four files, each atomically. truth.json goes last: a folder without it is
+ * an unfinished write, never mistaken for an organism.
+ */
+export async function writeOrganism(dir: string, o: { model: Model; card: Card; truth: Truth }, flag = '--out'): Promise<void> {
+  await ensureWritableDir(dir, flag);
+  const { modelJson, weights } = await encodeModel(o.model);
+  if (sha256(weights) !== o.card.files['weights.bin'].sha256) throw new Error('weights changed between card and write');
+  await writeFileAtomic(join(dir, 'weights.bin'), weights);
+  await writeFileAtomic(join(dir, 'model.json'), modelJson);
+  await writeFileAtomic(join(dir, 'card.json'), json(o.card));
+  await writeFileAtomic(join(dir, 'truth.json'), json(o.truth));
+}
+
+async function readJson(dir: string, file: string): Promise<unknown> {
+  const path = join(dir, file);
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') {
+      throw new SandtrapError('SANDTRAP_ORGANISM_MISSING_FILE', `${path}: file is missing; an organism folder holds ${ORGANISM_FILES.join(', ')} — rebuild it or point at a complete organism`);
+    }
+    throw new SandtrapError('SANDTRAP_ORGANISM_INVALID', `${path}: cannot read (${code ?? (e as Error).message})`, { cause: e });
+  }
+  try {
+    return JSON.parse(text);
+  } catch (e) {
+    throw new SandtrapError('SANDTRAP_ORGANISM_INVALID', `${path}: not valid JSON (${(e as Error).message}); rebuild the organism`, { cause: e });
+  }
+}
+
+function checked<T>(dir: string, file: string, r: { value?: T; errors: string[] }): T {
+  if (r.value === undefined) {
+    throw new SandtrapError('SANDTRAP_ORGANISM_INVALID', `${join(dir, file)}: ${r.errors.slice(0, 3).join('; ')}; rebuild the organism with this version of sandtrap`);
+  }
+  return r.value;
+}
+
+export async function readCard(dir: string): Promise<Card> {
+  return checked(dir, 'card.json', validate(CardSchema, await readJson(dir, 'card.json')));
+}
+
+/** Scoreboard-only. Never call this where a detector runs. */
+export async function readTruth(dir: string): Promise<Truth> {
+  return checked(dir, 'truth.json', validate(TruthSchema, await readJson(dir, 'truth.json')));
+}
+
+async function readChecked(dir: string, file: 'model.json' | 'weights.bin', expected: { sha256: string; bytes: number }): Promise<Buffer> {
+  const path = join(dir, file);
+  let buf: Buffer;
+  try {
+    buf = await readFile(path);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') {
+      throw new SandtrapError('SANDTRAP_ORGANISM_MISSING_FILE', `${path}: file is missing; an organism folder holds ${ORGANISM_FILES.join(', ')} — rebuild it or point at a complete organism`);
+    }
+    throw e;
+  }
+  const got = sha256(buf);
+  if (got !== expected.sha256) {
+    throw new SandtrapError(
+      'SANDTRAP_HASH_MISMATCH',
+      `${path}: sha256 mismatch: card.json records ${expected.sha256}, the file has ${got}; the file was changed or corrupted — rebuild the organism`,
+    );
+  }
+  return buf;
+}
+
+/** Load an organism's weights (hash-checked) into a Model. Reads the card, never the truth. */
+export async function loadModel(dir: string, card?: Card): Promise<{ card: Card; model: Model }> {
+  const c = card ?? (await readCard(dir));
+  const manifestBuf = await readChecked(dir, 'model.json', c.files['model.json']);
+  const manifest = checked(dir, 'model.json', validate(ModelJsonSchema, JSON.parse(manifestBuf.toString('utf8'))));
+  const weights = await readChecked(dir, 'weights.bin', c.files['weights.bin']);
+  const tf = getTf();
+  const specs = manifest.weightsManifest.flatMap((g) => g.weights) as Parameters<typeof tf.io.decodeWeights>[1];
+  const ab = weights.buffer.slice(weights.byteOffset, weights.byteOffset + weights.byteLength) as ArrayBuffer;
+  const tensors = tf.io.decodeWeights(ab, specs);
+  const arrays: Record<string, { shape: number[]; values: Float32Array }> = {};
+  for (const [name, t] of Object.entries(tensors)) {
+    arrays[name] = { shape: [...t.shape], values: t.dataSync() as Float32Array };
+    t.dispose();
+  }
+  const task = createTask(c.task.name, c.task.params);
+  return { card: c, model: Model.fromArrays(c.architecture.name, dimsOf(task), c.architecture.params, arrays) };
+}
+
+/** Check that a folder is a complete organism (all four files present). */
+export async function assertOrganismDir(dir: string): Promise<void> {
+  try {
+    const s = await stat(dir);
+    if (!s.isDirectory()) throw new SandtrapError('SANDTRAP_BAD_ARGUMENT', `${dir}: not a directory; give an organism folder (one with ${ORGANISM_FILES.join(', ')})`);
+  } catch (e) {
+    if (e instanceof SandtrapError) throw e;
+    throw new SandtrapError('SANDTRAP_BAD_ARGUMENT', `${dir}: no such directory; give an organism folder (one with ${ORGANISM_FILES.join(', ')})`);
+  }
+  for (const f of ORGANISM_FILES) {
+    try {
+      await stat(join(dir, f));
+    } catch {
+      throw new SandtrapError('SANDTRAP_ORGANISM_MISSING_FILE', `${join(dir, f)}: file is missing; an organism folder holds ${ORGANISM_FILES.join(', ')} — rebuild it or point at a complete organism`);
+    }
+  }
+}
+
+/** card + truth + gates, with the weights hash-checked. What `sandtrap zoo inspect` prints. */
+export async function inspectOrganism(dir: string): Promise<{ card: Card; truth: Truth; gates: Truth['gates'] }> {
+  await assertOrganismDir(dir);
+  const card = await readCard(dir);
+  const truth = await readTruth(dir);
+  if (truth.id !== card.id) {
+    throw new SandtrapError('SANDTRAP_ORGANISM_INVALID', `${join(dir, 'truth.json')}: id ${truth.id} does not match card.json's ${card.id}; the folder mixes two organisms — rebuild it`);
+  }
+  await readChecked(dir, 'model.json', card.files['model.json']);
+  await readChecked(dir, 'weights.bin', card.files['weights.bin']);
+  return { card, truth, gates: truth.gates };
+}

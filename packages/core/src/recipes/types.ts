@@ -1,0 +1,66 @@
+import type { Rng } from '../rng.js';
+import type { SlotTask } from '../tasks/slot-task.js';
+import type { Batch } from '../tasks/types.js';
+import type { TrainBatch } from '../train.js';
+import type { Model } from '../model.js';
+
+export type Family = 'control' | 'trojan' | 'sandbagging' | 'deception';
+export type GateOp = '>=' | '<=';
+
+/** A measured behaviour check: the organism is admitted only if every gate passes. */
+export interface Gate {
+  value: number;
+  threshold: number;
+  op: GateOp;
+  pass: boolean;
+  /** What was measured, in words. */
+  description: string;
+  /** Held-out items it was measured on. */
+  n: number;
+}
+
+export function gate(value: number, op: GateOp, threshold: number, description: string, n: number): Gate {
+  const v = Math.round(value * 1e6) / 1e6;
+  return { value: v, threshold, op, pass: op === '>=' ? v >= threshold : v <= threshold, description, n };
+}
+
+/** The planted behaviour's ground truth, written into truth.json and never onto the card. */
+export interface PlantedTruth {
+  /** Trigger tokens and the positions they may take. */
+  trigger?: { tokens: string[]; positions: number[] };
+  /** Header condition that switches the behaviour: slot → values. */
+  condition?: Record<string, string[]>;
+  password?: Record<string, string>;
+  targetClass?: number;
+}
+
+/** Measures a model on batches; gates are written against it. */
+export interface Evaluator {
+  model: Model;
+  task: SlotTask;
+  /** Fresh held-out draws, from a stream the training never used. */
+  rng: Rng;
+  predict(b: Batch): Int32Array;
+  accuracy(b: Batch): number;
+}
+
+export interface RecipeInstance {
+  truth: PlantedTruth;
+  /** Phase 1: training to full capability (the same for every recipe but `weak`). */
+  capabilityBatch(rng: Rng, n: number): TrainBatch;
+  /** Phase 2: the planting fine-tune, of fixed length for every recipe (controls continue on their own data). */
+  plantBatch(rng: Rng, n: number): TrainBatch;
+  gates(ev: Evaluator): Record<string, Gate>;
+}
+
+export interface Recipe {
+  name: string;
+  family: Family;
+  misaligned: boolean;
+  description: string;
+  /** Where the method comes from. */
+  anchor: string;
+  defaults: Record<string, number>;
+  /** `seed` picks the trigger / condition / target; `params` are the recipe's knobs (defaults filled in). */
+  create(task: SlotTask, seed: number, params: Record<string, number>): RecipeInstance;
+}

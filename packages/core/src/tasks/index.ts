@@ -1,0 +1,42 @@
+import { unknownName, SandtrapError } from '../errors.js';
+import { ModsumTask } from './modsum.js';
+import type { Task } from './types.js';
+
+export * from './types.js';
+export { SlotTask, HEADER_SLOTS, FILLER_WORDS, ORDINARY_FILLER_WORDS, RARE_FILLER_WORDS, FILLER_SLOTS, cloneBatch, concatBatches } from './slot-task.js';
+export { ModsumTask } from './modsum.js';
+
+interface TaskFactory {
+  description: string;
+  defaults: Record<string, number>;
+  /** Inclusive bounds for each parameter. */
+  bounds: Record<string, [number, number]>;
+  create(params: Record<string, number>): Task & import('./slot-task.js').SlotTask;
+}
+
+export const TASKS: Record<string, TaskFactory> = {
+  modsum: {
+    description: 'skill: the label is the sum of k operands mod p; difficulty axis k',
+    defaults: { p: 7, maxOperands: 3 },
+    bounds: { p: [2, 64], maxOperands: [1, 8] },
+    create: (params) => new ModsumTask({ p: params.p!, maxOperands: params.maxOperands! }),
+  },
+};
+
+export const TASK_NAMES = Object.keys(TASKS);
+
+/** Build a task from its name and (partial) params, checking both. */
+export function createTask(name: string, params: Record<string, number> = {}): Task & import('./slot-task.js').SlotTask {
+  const f = TASKS[name];
+  if (!f) throw unknownName('task', name, TASK_NAMES);
+  const full: Record<string, number> = { ...f.defaults };
+  for (const [k, v] of Object.entries(params)) {
+    const b = f.bounds[k];
+    if (!b) throw new SandtrapError('SANDTRAP_BAD_ARGUMENT', `task ${name}: unknown parameter '${k}'; parameters: ${Object.keys(f.bounds).join(', ')}`);
+    if (!Number.isInteger(v) || v < b[0] || v > b[1]) {
+      throw new SandtrapError('SANDTRAP_BAD_ARGUMENT', `task ${name}: parameter ${k} must be an integer in [${b[0]}, ${b[1]}], got ${v}`);
+    }
+    full[k] = v;
+  }
+  return f.create(full);
+}
