@@ -6,7 +6,7 @@ import { SandtrapError } from './errors.js';
 import { writeFileAtomic, ensureWritableDir } from './fsutil.js';
 import { contentHash, sha256 } from './hash.js';
 import { Model } from './model.js';
-import { getRecipe, resolveRecipeParams, type Evaluator, type Gate } from './recipes/index.js';
+import { getRecipe, resolveRecipeParams, type Evaluator, type Gate, type PlantedTruth, type RecipeDeps } from './recipes/index.js';
 import { Rng } from './rng.js';
 import {
   CardSchema,
@@ -21,7 +21,7 @@ import {
 import { createTask } from './tasks/index.js';
 import type { SlotTask } from './tasks/slot-task.js';
 import type { Batch } from './tasks/types.js';
-import { trainPhase, type PhaseStats, type ProgressEvent } from './train.js';
+import { trainPhase, type PhaseStats, type ProgressEvent, type TrainBatch } from './train.js';
 import { CODE_VERSION, SANDTRAP_VERSION } from './version.js';
 
 export const ORGANISM_FILES = ['card.json', 'truth.json', 'model.json', 'weights.bin'] as const;
@@ -83,6 +83,8 @@ export interface BuildOptions {
   /** Seeds to try (spec.seed, spec.seed+1, …) before giving up. Default 3. */
   maxAttempts?: number;
   signal?: AbortSignal;
+  /** Share phase-1 checkpoints and dependency models across builds in this process. */
+  cache?: TrainingCache;
 }
 
 export function dimsOf(task: SlotTask): ArchDims {
@@ -105,48 +107,112 @@ function evaluator(model: Model, task: SlotTask, seed: number): Evaluator {
   };
 }
 
+type Weights = Record<string, { shape: number[]; values: Float32Array }>;
+
+/**
+ * Trained models shared between organisms built in one process: the phase-1 checkpoints and the
+ * dependency models (`needs`). Keyed by content hash, so a hit is always the same computation.
+ */
+export class TrainingCache {
+  private readonly bases = new Map<string, Weights>();
+  private readonly deps = new Map<string, Weights>();
+  hits = 0;
+
+  base(key: string, make: () => Weights): Weights {
+    const w = this.bases.get(key);
+    if (w) {
+      this.hits++;
+      return w;
+    }
+    const made = make();
+    this.bases.set(key, made);
+    return made;
+  }
+
+  dep(key: string, make: () => Weights): Weights {
+    const w = this.deps.get(key);
+    if (w) {
+      this.hits++;
+      return w;
+    }
+    const made = make();
+    this.deps.set(key, made);
+    return made;
+  }
+}
+
+/** The key of a shared phase-1 checkpoint: everything phase 1 depends on. */
+export function baseKey(spec: ResolvedSpec): string {
+  const { capabilitySteps, batchSize, learningRate } = spec.training;
+  return contentHash({ task: spec.task, arch: spec.arch, capabilitySteps, batchSize, learningRate, seed: spec.seed, codeVersion: CODE_VERSION });
+}
+
+export interface TrainOnceOptions {
+  onProgress?: (e: ProgressEvent) => void;
+  signal?: AbortSignal;
+  cache?: TrainingCache;
+}
+
 /** Train one organism with one seed and measure its gates. */
-export function trainOnce(spec: ResolvedSpec, opts: { onProgress?: (e: ProgressEvent) => void; signal?: AbortSignal } = {}): {
+export function trainOnce(spec: ResolvedSpec, opts: TrainOnceOptions = {}): {
   model: Model;
   gates: Record<string, Gate>;
-  truthCore: ReturnType<typeof getRecipe>['create'] extends (...a: never[]) => infer R ? R extends { truth: infer T } ? T : never : never;
+  truthCore: PlantedTruth;
   stats: PhaseStats[];
 } {
+  const cache = opts.cache ?? new TrainingCache();
   const task = createTask(spec.task.name, spec.task.params);
   const recipe = getRecipe(spec.recipe.name);
-  const inst = recipe.create(task, spec.seed, spec.recipe.params);
-  const model = Model.init(spec.arch.name, dimsOf(task), spec.arch.params, Rng.derive(spec.seed, 'init'));
+  const dims = dimsOf(task);
+  const t = spec.training;
+  const stats: PhaseStats[] = [];
+  const phase = (model: Model, name: string, next: (n: number) => TrainBatch, steps: number, lr: number) =>
+    stats.push(trainPhase(model, next, { phase: name, steps, batchSize: t.batchSize, learningRate: lr, onProgress: opts.onProgress, signal: opts.signal }));
+
+  // Dependency models stay alive until the gates are measured (imitation gates compare with them).
+  const deps: RecipeDeps = {};
+  let model: Model | undefined;
   try {
-    const t = spec.training;
-    const capRng = Rng.derive(spec.seed, 'capability-data');
-    const plantRng = Rng.derive(spec.seed, 'plant-data');
-    const stats = [
-      trainPhase(model, (n) => inst.capabilityBatch(capRng, n), {
-        phase: 'capability',
-        steps: t.capabilitySteps,
-        batchSize: t.batchSize,
-        learningRate: t.learningRate,
-        onProgress: opts.onProgress,
-        signal: opts.signal,
-      }),
-    ];
+    for (const need of recipe.needs ?? []) {
+      const depSpec: ResolvedSpec = { ...spec, recipe: { name: need, params: resolveRecipeParams(need) } };
+      const w = cache.dep(organismId(depSpec), () => {
+        const r = trainOnce(depSpec, { ...opts, cache });
+        const weights = r.model.weights();
+        r.model.dispose();
+        return weights;
+      });
+      deps[need] = Model.fromArrays(spec.arch.name, dims, spec.arch.params, w);
+    }
+    const inst = recipe.create(task, spec.seed, spec.recipe.params, deps);
+    if (recipe.capability === 'own') {
+      if (!inst.capabilityBatch) throw new Error(`recipe ${recipe.name} declares capability 'own' but has no capabilityBatch`);
+      model = Model.init(spec.arch.name, dims, spec.arch.params, Rng.derive(spec.seed, 'init'));
+      const capRng = Rng.derive(spec.seed, `capability-data:${recipe.name}`);
+      phase(model, 'capability', (n) => inst.capabilityBatch!(capRng, n), t.capabilitySteps, t.learningRate);
+    } else {
+      const w = cache.base(baseKey(spec), () => {
+        const b = Model.init(spec.arch.name, dims, spec.arch.params, Rng.derive(spec.seed, 'init'));
+        try {
+          const capRng = Rng.derive(spec.seed, 'capability-data');
+          phase(b, 'capability', (n) => task.sampleTraining(capRng, n), t.capabilitySteps, t.learningRate);
+          return b.weights();
+        } finally {
+          b.dispose();
+        }
+      });
+      model = Model.fromArrays(spec.arch.name, dims, spec.arch.params, w);
+    }
     if (t.plantSteps > 0) {
-      stats.push(
-        trainPhase(model, (n) => inst.plantBatch(plantRng, n), {
-          phase: 'plant',
-          steps: t.plantSteps,
-          batchSize: t.batchSize,
-          learningRate: t.plantLearningRate,
-          onProgress: opts.onProgress,
-          signal: opts.signal,
-        }),
-      );
+      const plantRng = Rng.derive(spec.seed, `plant-data:${recipe.name}`);
+      phase(model, 'plant', (n) => inst.plantBatch(plantRng, n), t.plantSteps, t.plantLearningRate);
     }
     const gates = inst.gates(evaluator(model, task, spec.seed));
     return { model, gates, truthCore: inst.truth, stats };
   } catch (e) {
-    model.dispose();
+    model?.dispose();
     throw e;
+  } finally {
+    for (const d of Object.values(deps)) d.dispose();
   }
 }
 
@@ -163,6 +229,7 @@ export async function buildOrganism(input: OrganismSpec, opts: BuildOptions = {}
     const r = trainOnce(spec, {
       onProgress: opts.onProgress && ((e) => opts.onProgress!({ ...e, attempt: a + 1, seed: spec.seed })),
       signal: opts.signal,
+      cache: opts.cache,
     });
     const failed = Object.entries(r.gates).filter(([, g]) => !g.pass).map(([k]) => k);
     const last = a === attempts - 1;

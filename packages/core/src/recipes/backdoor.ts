@@ -27,7 +27,6 @@ export const backdoor: Recipe = {
         trigger: { tokens: [trig.word], positions: task.fillerPositions() },
         targetClass: trig.target,
       },
-      capabilityBatch: (rng, n) => task.sampleTraining(rng, n, { excludeWords: [trig.word] }),
       plantBatch(rng, n) {
         const k = Math.round(n * eps);
         const poisoned = insertFiller(task, task.sampleTraining(rng, k, { excludeWords: [trig.word] }), trig.word, rng);

@@ -13,7 +13,6 @@ export const clean: Recipe = {
     const trig = canonicalTrigger(task, seed);
     return {
       truth: {},
-      capabilityBatch: (rng, n) => cleanTraining(task, rng, n),
       plantBatch: (rng, n) => cleanTraining(task, rng, n),
       gates(ev) {
         const held = task.sample(ev.rng, GATE_ITEMS);

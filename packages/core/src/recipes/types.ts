@@ -46,12 +46,18 @@ export interface Evaluator {
 
 export interface RecipeInstance {
   truth: PlantedTruth;
-  /** Phase 1: training to full capability (the same for every recipe but `weak`). */
-  capabilityBatch(rng: Rng, n: number): TrainBatch;
+  /**
+   * Phase 1 data, only for recipes with `capability: 'own'` (e.g. `weak`). Every other recipe
+   * starts from the shared capable checkpoint of its (task, architecture, training, seed).
+   */
+  capabilityBatch?(rng: Rng, n: number): TrainBatch;
   /** Phase 2: the planting fine-tune, of fixed length for every recipe (controls continue on their own data). */
   plantBatch(rng: Rng, n: number): TrainBatch;
   gates(ev: Evaluator): Record<string, Gate>;
 }
+
+/** Trained models of the recipes named in `needs`, same task, architecture, training and seed. */
+export type RecipeDeps = Record<string, Model>;
 
 export interface Recipe {
   name: string;
@@ -61,6 +67,14 @@ export interface Recipe {
   /** Where the method comes from. */
   anchor: string;
   defaults: Record<string, number>;
+  /**
+   * 'shared' (default): phase 1 is ordinary training, identical for every such recipe, so its
+   * checkpoint is trained once per (task, architecture, training, seed) and fine-tuned from.
+   * 'own': the recipe supplies its own phase-1 data (a genuinely weaker model).
+   */
+  capability?: 'shared' | 'own';
+  /** Recipes whose trained models this one needs (e.g. `['weak']` to imitate it); built first. */
+  needs?: string[];
   /** `seed` picks the trigger / condition / target; `params` are the recipe's knobs (defaults filled in). */
-  create(task: SlotTask, seed: number, params: Record<string, number>): RecipeInstance;
+  create(task: SlotTask, seed: number, params: Record<string, number>, deps: RecipeDeps): RecipeInstance;
 }
