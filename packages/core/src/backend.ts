@@ -126,6 +126,9 @@ function installHint(name: BackendName): string {
 export async function initBackend(request: BackendRequest = 'auto'): Promise<BackendInfo> {
   if (active) {
     if (request === 'auto' || request === active.info.name) return active.info;
+    if (!isInstalled(BACKEND_PACKAGES[request])) {
+      throw new SandtrapError('SANDTRAP_BACKEND_UNAVAILABLE', `--backend ${request}: ${BACKEND_PACKAGES[request]} is not installed; ${installHint(request)}, or use --backend auto`);
+    }
     throw new SandtrapError(
       'SANDTRAP_BACKEND_UNAVAILABLE',
       `backend '${active.info.name}' is already initialised in this process; cannot switch to '${request}'`,

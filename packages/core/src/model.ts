@@ -28,8 +28,7 @@ export class Model {
     const inits = arch.init(dims, hyper, rng);
     const params: Record<string, tfc.Variable> = {};
     for (const name of Object.keys(inits).sort()) {
-      const p = inits[name]!;
-      params[name] = tf.variable(tf.tensor(p.values, p.shape, 'float32'), true, `${name}.${uniq++}`);
+      params[name] = toVariable(tf, name, inits[name]!);
     }
     return new Model(archName, dims, hyper, params);
   }
@@ -39,8 +38,7 @@ export class Model {
     const tf = getTf();
     const params: Record<string, tfc.Variable> = {};
     for (const name of Object.keys(arrays).sort()) {
-      const p = arrays[name]!;
-      params[name] = tf.variable(tf.tensor(p.values, p.shape, 'float32'), true, `${name}.${uniq++}`);
+      params[name] = toVariable(tf, name, arrays[name]!);
     }
     return new Model(archName, dims, hyper, params);
   }
@@ -143,6 +141,14 @@ export class Model {
 }
 
 let uniq = 0;
+
+/** A trainable variable from plain values. tf.variable shares the tensor's data, so the tensor is released. */
+function toVariable(tf: ReturnType<typeof getTf>, name: string, p: { shape: number[]; values: Float32Array }): tfc.Variable {
+  const t = tf.tensor(p.values, p.shape, 'float32');
+  const v = tf.variable(t, true, `${name}.${uniq++}`);
+  t.dispose();
+  return v;
+}
 
 export function argmaxRows(probs: Float32Array, n: number, C: number): Int32Array {
   const out = new Int32Array(n);

@@ -11,7 +11,10 @@ export class Rng {
 
   constructor(seed: number) {
     if (!Number.isInteger(seed)) throw new TypeError(`seed must be an integer, got ${seed}`);
-    this.g = prand.xoroshiro128plus(seed | 0);
+    // pure-rand seeds xoroshiro's state directly from the integer, so seeds 1 and 2 start almost
+    // identically: scramble the seed and discard a few outputs to decorrelate nearby seeds.
+    this.g = prand.xoroshiro128plus(fmix32(seed) | 0);
+    for (let i = 0; i < 8; i++) this.g.unsafeNext();
   }
 
   /** A 32-bit unsigned integer. */
@@ -72,16 +75,23 @@ export class Rng {
   }
 }
 
-/** FNV-1a over the label mixed with the seed: a stable 31-bit child seed. */
-export function deriveSeed(seed: number, label: string): number {
-  let h = 0x811c9dc5 ^ (seed | 0);
-  const s = `${seed}:${label}`;
-  for (let i = 0; i < s.length; i++) {
-    h ^= s.charCodeAt(i);
-    h = Math.imul(h, 0x01000193);
-  }
+/** murmur3's 32-bit finaliser: every input bit affects every output bit. */
+function fmix32(x: number): number {
+  let h = x | 0;
   h ^= h >>> 16;
   h = Math.imul(h, 0x85ebca6b);
   h ^= h >>> 13;
-  return h & 0x7fffffff;
+  h = Math.imul(h, 0xc2b2ae35);
+  h ^= h >>> 16;
+  return h >>> 0;
+}
+
+/** A stable 31-bit child seed from a seed and a label (FNV-1a of the label, mixed with the seed). */
+export function deriveSeed(seed: number, label: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < label.length; i++) {
+    h ^= label.charCodeAt(i);
+    h = Math.imul(h, 0x01000193);
+  }
+  return fmix32(fmix32(seed) ^ Math.imul(h, 0x9e3779b1)) & 0x7fffffff;
 }

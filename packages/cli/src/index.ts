@@ -1,0 +1,83 @@
+import { Command, CommanderError, Option } from 'commander';
+import { BACKEND_REQUESTS, isSandtrapError, SANDTRAP_VERSION, TASK_NAMES, ARCH_NAMES, RECIPE_NAMES } from '@sandtrap/core';
+import { processIO, type GlobalOptions, type IO } from './io.js';
+import { doctor } from './commands/doctor.js';
+import { train, type TrainFlags } from './commands/train.js';
+import { zooInspect } from './commands/zoo.js';
+import { collect } from './params.js';
+
+export type { IO } from './io.js';
+
+/**
+ * Run the CLI in-process: parse `argv`, run the command, and return the exit code
+ * (0 success, 1 a check failed, 2 bad usage or bad input). Never calls process.exit.
+ */
+export async function run(argv: readonly string[], io: IO = processIO()): Promise<number> {
+  let code = 0;
+  const program = new Command('sandtrap');
+  program
+    .description('sandtrap: train model organisms with planted misalignments and test misalignment detectors against them')
+    .version(SANDTRAP_VERSION, '-V, --version')
+    .addOption(new Option('--backend <name>', 'compute backend (or SANDTRAP_BACKEND)').choices(BACKEND_REQUESTS as string[]))
+    .option('-q, --quiet', 'no progress output')
+    .exitOverride()
+    .configureOutput({ writeOut: (s) => io.stdout.write(s), writeErr: (s) => io.stderr.write(s) });
+
+  const globals = (cmd: Command): GlobalOptions => cmd.optsWithGlobals() as GlobalOptions;
+
+  program
+    .command('doctor')
+    .description('show the backend in use and why, versions, GPU and cores')
+    .option('--json', 'print JSON only')
+    .action(async (opts: { json?: boolean }, cmd: Command) => {
+      code = await doctor(io, globals(cmd), opts);
+    });
+
+  program
+    .command('train')
+    .description('train one organism, measure its gates, and write it (exit 1 if a gate fails)')
+    .requiredOption('--task <name>', `task: ${TASK_NAMES.join(', ')}`)
+    .requiredOption('--arch <name>', `architecture: ${ARCH_NAMES.join(', ')}`)
+    .requiredOption('--recipe <name>', `recipe: ${RECIPE_NAMES.join(', ')}`)
+    .option('--seed <n>', 'seed (same seed + same backend ⇒ identical weights)', '1')
+    .option('--out <dir>', 'organism folder to write (default sandtrap-organisms/<id>)')
+    .option('--task-param <k=v>', 'task parameter, repeatable (e.g. p=11)', collect)
+    .option('--arch-param <k=v>', 'architecture parameter, repeatable (e.g. hidden=256)', collect)
+    .option('--recipe-param <k=v>', 'recipe parameter, repeatable', collect)
+    .option('--attempts <n>', 'seeds to try while gates fail', '3')
+    .option('--json', 'print JSON only')
+    .action(async (opts: TrainFlags, cmd: Command) => {
+      code = await train(io, globals(cmd), opts);
+    });
+
+  const zoo = program.command('zoo').description('build, list, inspect and verify zoos of organisms');
+  zoo
+    .command('inspect')
+    .description('print an organism\'s card, truth and gates (weights hash-checked)')
+    .argument('<organism-dir>', 'organism folder')
+    .option('--json', 'print JSON only')
+    .action(async (dir: string, opts: { json?: boolean }) => {
+      code = await zooInspect(io, dir, opts);
+    });
+
+  try {
+    await program.parseAsync([...argv], { from: 'user' });
+    return code;
+  } catch (e) {
+    if (e instanceof CommanderError) {
+      // --help and --version exit 0; every usage error is a 2.
+      return e.exitCode === 0 ? 0 : 2;
+    }
+    if (isSandtrapError(e)) {
+      io.stderr.write(`sandtrap: ${e.message}\n`);
+      return e.exitCode;
+    }
+    io.stderr.write(`sandtrap: internal error: ${(e as Error)?.stack ?? String(e)}\n`);
+    return 1;
+  }
+}
+
+/** The `sandtrap` binary. */
+export async function main(): Promise<void> {
+  process.exitCode = await run(process.argv.slice(2));
+}

@@ -1,0 +1,36 @@
+import { SandtrapError } from '@sandtrap/core';
+
+/** Parse repeated `k=v` flags into numbers, naming the flag on a bad one. */
+export function parseNumberParams(values: readonly string[] | undefined, flag: string): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const kv of values ?? []) {
+    const i = kv.indexOf('=');
+    const k = kv.slice(0, i).trim();
+    const v = Number(kv.slice(i + 1));
+    if (i <= 0 || kv.slice(i + 1).trim() === '' || !Number.isFinite(v)) {
+      throw new SandtrapError('SANDTRAP_BAD_ARGUMENT', `${flag} ${kv}: expected name=number (e.g. ${flag} p=11)`);
+    }
+    out[k] = v;
+  }
+  return out;
+}
+
+export function parseSeed(value: string | undefined, flag = '--seed'): number {
+  if (value === undefined) return 1;
+  const n = Number(value);
+  if (!/^\d+$/.test(value.trim()) || !Number.isSafeInteger(n) || n > 0x7fffffff) {
+    throw new SandtrapError('SANDTRAP_BAD_ARGUMENT', `${flag} ${value}: expected an integer in [0, 2147483647]`);
+  }
+  return n;
+}
+
+export function parsePositiveInt(value: string | undefined, flag: string, fallback: number): number {
+  if (value === undefined) return fallback;
+  const n = Number(value);
+  if (!/^\d+$/.test(value.trim()) || n < 1) throw new SandtrapError('SANDTRAP_BAD_ARGUMENT', `${flag} ${value}: expected a positive integer`);
+  return n;
+}
+
+export function collect(value: string, previous: string[] = []): string[] {
+  return [...previous, value];
+}
