@@ -10,7 +10,11 @@ export type SandtrapErrorCode =
   | 'SANDTRAP_ORGANISM_MISSING_FILE'
   | 'SANDTRAP_ORGANISM_INVALID'
   | 'SANDTRAP_HASH_MISMATCH'
-  | 'SANDTRAP_GATES_FAILED';
+  | 'SANDTRAP_GATES_FAILED'
+  | 'SANDTRAP_BUDGET_EXCEEDED'
+  | 'SANDTRAP_PLUGIN_NOT_FOUND'
+  | 'SANDTRAP_PLUGIN_SHAPE'
+  | 'SANDTRAP_PLUGIN_OPTIONS';
 
 export class SandtrapError extends Error {
   readonly code: SandtrapErrorCode;

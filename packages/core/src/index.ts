@@ -13,3 +13,4 @@ export * from './organism.js';
 export { SANDTRAP_VERSION, CODE_VERSION } from './version.js';
 export * from './zoo.js';
 export { ProcessPool, serveTasks, WorkerError, type PoolOptions } from './pool.js';
+export * from './subject.js';
