@@ -12,5 +12,5 @@ export * from './schemas.js';
 export * from './organism.js';
 export { SANDTRAP_VERSION, CODE_VERSION } from './version.js';
 export * from './zoo.js';
-export { ProcessPool, serveTasks, WorkerError, type PoolOptions } from './pool.js';
+export { ProcessPool, serveTasks, WorkerError, RETIRE, type PoolOptions, type RunOptions } from './pool.js';
 export * from './subject.js';

@@ -484,3 +484,14 @@ export async function verifyOrganism(dir: string, loadDep: (spec: ResolvedSpec) 
     for (const d of Object.values(deps)) d.dispose();
   }
 }
+
+/**
+ * What an isolated worker needs of an organism — its card, manifest and weights, hash-checked —
+ * read here so the worker needs neither the organism's path nor read access to its folder.
+ */
+export async function readOrganismBytes(dir: string): Promise<{ card: Card; manifestText: string; weights: Uint8Array }> {
+  const card = await readCard(dir);
+  const manifest = await readChecked(dir, 'model.json', card.files['model.json']);
+  const weights = await readChecked(dir, 'weights.bin', card.files['weights.bin']);
+  return { card, manifestText: manifest.toString('utf8'), weights: new Uint8Array(weights.buffer, weights.byteOffset, weights.byteLength) };
+}

