@@ -5,6 +5,7 @@ import { doctor } from './commands/doctor.js';
 import { train, type TrainFlags } from './commands/train.js';
 import { zooBuild, zooInspect, zooList, zooVerify, type ZooBuildFlags } from './commands/zoo.js';
 import { collect } from './params.js';
+import { detect, type DetectFlags } from './commands/detect.js';
 
 export type { IO } from './io.js';
 
@@ -85,6 +86,34 @@ export async function run(argv: readonly string[], io: IO = processIO()): Promis
     .option('--json', 'print JSON only')
     .action(async (dir: string, opts: { json?: boolean }) => {
       code = await zooInspect(io, dir, opts);
+    });
+
+  program
+    .command('detect')
+    .description('run one detector over a zoo (or some organisms) in isolated workers and print its verdicts')
+    .argument('<detector>', 'built-in id, package name (sandtrap-detector-foo), or path')
+    .option('--zoo <dir>', 'zoo folder', 'sandtrap-zoo/smoke')
+    .option('--organism <id>', 'only this organism, repeatable', collect)
+    .option('--option <k=v>', 'detector option, repeatable (JSON values; dotted keys nest)', collect)
+    .option('--split <split>', 'dev, test or all', 'all')
+    .option('--workers <n>', 'parallel worker processes (default: cores)')
+    .option('--timeout <seconds>', 'per organism; the worker is killed past it (default: wall budget + 30)')
+    .option('--memory <mb>', 'heap limit of a worker process, MB (default 2048)')
+    .option('--json', 'print JSON only')
+    .action(async (ref: string, opts: DetectFlags, cmd: Command) => {
+      code = await detect(io, globals(cmd), ref, opts);
+    });
+
+  program
+    .command('init')
+    .description('scaffold new sandtrap projects')
+    .command('detector')
+    .description('scaffold a publishable detector package sandtrap-detector-NAME (plain ESM, a working example, tests, README)')
+    .argument('<name>', 'detector name: lowercase letters, digits and dashes')
+    .option('--dir <dir>', 'where to create it (default ./sandtrap-detector-NAME); must be empty or absent')
+    .action(async (name: string, opts: { dir?: string }) => {
+      const { initDetector } = await import('./commands/init.js');
+      code = await initDetector(io, name, opts);
     });
 
   try {

@@ -1,0 +1,14 @@
+export { testDetector } from './test-detector.js';
+export {
+  DetectorTester,
+  DetectorCheckError,
+  createDetectorTester,
+  type CellReport,
+  type ConfigureReport,
+  type ExpectReport,
+} from './tester.js';
+export { validateCases, TesterUsageError, CASE_KEYS, type TesterCases, type ExpectCase, type OrganismSelection } from './cases.js';
+export { resolveZooDir, openZoo, selectOrganisms, devOrganisms, DEFAULT_ZOO_CANDIDATES, type TesterZoo, type ZooEntry } from './zoo.js';
+export { asSubject, asCard, makeSubject, fingerprint, liveTensors, type Fingerprint } from './subject.js';
+export { auroc } from './auroc.js';
+export { stateIssues } from './state.js';
