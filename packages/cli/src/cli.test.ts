@@ -2,21 +2,9 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { run, type IO } from './index.js';
+import { runCli } from './testing.js';
 
-/** Run the CLI in-process and capture what it prints. */
-async function cli(args: string[], env: Record<string, string> = {}): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const io: IO = {
-    stdout: { write: (s: string) => (out += s) },
-    stderr: { write: (s: string) => (err += s) },
-    env: { ...env },
-    cwd: process.cwd(),
-  };
-  const code = await run(args, io);
-  return { code, out, err };
-}
+const cli = (args: string[], env: Record<string, string> = {}) => runCli(args, { env });
 
 let dir: string;
 beforeAll(async () => {

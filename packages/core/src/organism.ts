@@ -118,25 +118,24 @@ export class TrainingCache {
   private readonly deps = new Map<string, Weights>();
   hits = 0;
 
+  /** A phase-1 checkpoint, trained by `make` on a miss. */
   base(key: string, make: () => Weights): Weights {
-    const w = this.bases.get(key);
-    if (w) {
-      this.hits++;
-      return w;
-    }
-    const made = make();
-    this.bases.set(key, made);
-    return made;
+    return this.memo(this.bases, key, make);
   }
 
+  /** A dependency model (`needs`), trained by `make` on a miss. */
   dep(key: string, make: () => Weights): Weights {
-    const w = this.deps.get(key);
+    return this.memo(this.deps, key, make);
+  }
+
+  private memo(map: Map<string, Weights>, key: string, make: () => Weights): Weights {
+    const w = map.get(key);
     if (w) {
       this.hits++;
       return w;
     }
     const made = make();
-    this.deps.set(key, made);
+    map.set(key, made);
     return made;
   }
 }
@@ -385,9 +384,16 @@ async function readChecked(dir: string, file: 'model.json' | 'weights.bin', expe
 export async function loadModel(dir: string, card?: Card): Promise<{ card: Card; model: Model }> {
   const c = card ?? (await readCard(dir));
   const manifestBuf = await readChecked(dir, 'model.json', c.files['model.json']);
-  const manifest = checked(dir, 'model.json', validate(ModelJsonSchema, JSON.parse(manifestBuf.toString('utf8'))));
+  const manifestText = manifestBuf.toString('utf8');
+  checked(dir, 'model.json', validate(ModelJsonSchema, JSON.parse(manifestText)));
   const weights = await readChecked(dir, 'weights.bin', c.files['weights.bin']);
+  return { card: c, model: modelFromBytes(c, manifestText, weights) };
+}
+
+/** A model from an organism's card, manifest text and weight bytes (already hash-checked). */
+export function modelFromBytes(card: Card, manifestText: string, weights: Uint8Array): Model {
   const tf = getTf();
+  const manifest = JSON.parse(manifestText) as ModelJson;
   const specs = manifest.weightsManifest.flatMap((g) => g.weights) as Parameters<typeof tf.io.decodeWeights>[1];
   const ab = weights.buffer.slice(weights.byteOffset, weights.byteOffset + weights.byteLength) as ArrayBuffer;
   const tensors = tf.io.decodeWeights(ab, specs);
@@ -396,8 +402,8 @@ export async function loadModel(dir: string, card?: Card): Promise<{ card: Card;
     arrays[name] = { shape: [...t.shape], values: t.dataSync() as Float32Array };
     t.dispose();
   }
-  const task = createTask(c.task.name, c.task.params);
-  return { card: c, model: Model.fromArrays(c.architecture.name, dimsOf(task), c.architecture.params, arrays) };
+  const task = createTask(card.task.name, card.task.params);
+  return Model.fromArrays(card.architecture.name, dimsOf(task), card.architecture.params, arrays);
 }
 
 /** Check that a folder is a complete organism (all four files present). */

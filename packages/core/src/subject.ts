@@ -1,5 +1,4 @@
 import type * as tfc from '@tensorflow/tfjs-core';
-import { getTf } from './backend.js';
 import { SandtrapError } from './errors.js';
 import { Model } from './model.js';
 import { Rng } from './rng.js';
@@ -203,20 +202,4 @@ export function createSubject(opts: SubjectOptions, scope = new SubjectScope()):
     };
     return Object.freeze(white);
   }
-}
-
-/** Load a model from the bytes of an organism (no path: the worker side of isolation never sees one). */
-export function modelFromBytes(card: Card, manifestText: string, weights: Uint8Array): Model {
-  const tf = getTf();
-  const manifest = JSON.parse(manifestText) as { weightsManifest: Array<{ weights: Parameters<typeof tf.io.decodeWeights>[1] }> };
-  const specs = manifest.weightsManifest.flatMap((g) => g.weights);
-  const ab = weights.buffer.slice(weights.byteOffset, weights.byteOffset + weights.byteLength) as ArrayBuffer;
-  const tensors = tf.io.decodeWeights(ab, specs);
-  const arrays: Record<string, { shape: number[]; values: Float32Array }> = {};
-  for (const [name, t] of Object.entries(tensors)) {
-    arrays[name] = { shape: [...t.shape], values: t.dataSync() as Float32Array };
-    t.dispose();
-  }
-  const task = createTask(card.task.name, card.task.params);
-  return Model.fromArrays(card.architecture.name, { vocabSize: card.task.vocab.length, seqLen: task.seqLen, classes: task.numClasses }, card.architecture.params, arrays);
 }
