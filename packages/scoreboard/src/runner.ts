@@ -88,11 +88,17 @@ function readableRoots(located: LocatedDetector): string[] {
   return [...roots];
 }
 
+/** Node 20 calls it --experimental-permission; 22.13+ made it --permission. */
+function permissionFlag(): string {
+  const [major = 0, minor = 0] = process.versions.node.split('.').map(Number);
+  return major > 22 || (major === 22 && minor >= 13) ? '--permission' : '--experimental-permission';
+}
+
 function workerPool(located: LocatedDetector, size: number, memoryMb: number): ProcessPool {
   // Under the built CLI the worker runs with Node's permission model: it can read code, not zoos,
   // so no detector can open truth.json whatever path it guesses. (From source — tests under
   // vitest — tsx needs to read the repository, so the file sandbox is off there.)
-  const sandbox = fromSource ? [] : ['--experimental-permission', ...readableRoots(located).map((r) => `--allow-fs-read=${r}`)];
+  const sandbox = fromSource ? [] : [permissionFlag(), ...readableRoots(located).map((r) => `--allow-fs-read=${r}`)];
   return new ProcessPool({
     file: new URL(`./cell-worker.${fromSource ? 'ts' : 'js'}`, import.meta.url),
     size,
