@@ -33,15 +33,7 @@ export function insertFiller(task: SlotTask, b: Batch, word: string | readonly s
 
 /** Keep only rows whose label differs from `cls` (attack success is measured where it changes the answer). */
 export function withoutLabel(b: Batch, cls: number, L: number): Batch {
-  const keep: number[] = [];
-  for (let i = 0; i < b.n; i++) if (b.labels[i] !== cls) keep.push(i);
-  const out: Batch = { n: keep.length, tokens: new Int32Array(keep.length * L), labels: new Int32Array(keep.length), axis: new Int32Array(keep.length) };
-  keep.forEach((src, j) => {
-    out.tokens.set(b.tokens.subarray(src * L, (src + 1) * L), j * L);
-    out.labels[j] = b.labels[src]!;
-    out.axis[j] = b.axis[src]!;
-  });
-  return out;
+  return filterRows(b, L, (i) => b.labels[i] !== cls);
 }
 
 export function rateOf(pred: Int32Array, cls: number): number {
