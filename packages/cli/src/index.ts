@@ -6,8 +6,10 @@ import { train, type TrainFlags } from './commands/train.js';
 import { zooBuild, zooInspect, zooList, zooVerify, type ZooBuildFlags } from './commands/zoo.js';
 import { collect } from './params.js';
 import { detect, type DetectFlags } from './commands/detect.js';
+import { merge, scoreboard, type MergeFlags, type ScoreboardFlags } from './commands/scoreboard.js';
 
 export type { IO } from './io.js';
+export { defineConfig, type SandtrapConfig } from '@sandtrap/scoreboard';
 
 /**
  * Run the CLI in-process: parse `argv`, run the command, and return the exit code
@@ -102,6 +104,39 @@ export async function run(argv: readonly string[], io: IO = processIO()): Promis
     .option('--json', 'print JSON only')
     .action(async (ref: string, opts: DetectFlags, cmd: Command) => {
       code = await detect(io, globals(cmd), ref, opts);
+    });
+
+  program
+    .command('scoreboard')
+    .description('run every detector on every test-split organism of a zoo and write the reports (exit 1 on a regression against --baseline)')
+    .option('--config <file>', 'config file (default: sandtrap.config.{ts,mts,js,mjs,json} in the working directory)')
+    .option('--zoo <dir>', 'zoo folder (default: the config\'s, else sandtrap-zoo/smoke)')
+    .option('--detectors <list>', 'comma-separated detectors (built-in ids, packages, paths); overrides the config')
+    .option('--out <dir>', 'output folder (default sandtrap-report); a rerun into it skips finished cells')
+    .option('--baseline <file>', 'an earlier scoreboard.json: exit 1 if AUROC or TPR@5%FPR of any detector × kind fell by more than --tolerance')
+    .option('--tolerance <x>', 'allowed fall for --baseline (default 0.05)')
+    .option('--shard <i/n>', 'run the i-th of n deterministic shares of the cells; combine with sandtrap merge')
+    .option('--workers <n>', 'parallel cell processes (default: cores)')
+    .option('--seed <n>', 'run seed (default 1)')
+    .option('--resamples <n>', 'bootstrap resamples for the CIs (default 1000)')
+    .option('--timeout <seconds>', 'per cell; the worker is killed past it (default: wall budget + 30)')
+    .option('--memory <mb>', 'heap limit of a cell process, MB (default 2048)')
+    .option('--json', 'print JSON only')
+    .action(async (opts: ScoreboardFlags, cmd: Command) => {
+      code = await scoreboard(io, globals(cmd), opts);
+    });
+
+  program
+    .command('merge')
+    .description('combine the --out folders of scoreboard shards into one scoreboard (the same as an unsharded run)')
+    .argument('<dirs...>', 'shard output folders')
+    .option('--out <dir>', 'where the merged results and reports go (required)')
+    .option('--zoo <dir>', 'the zoo, if it moved since the shards ran')
+    .option('--baseline <file>', 'an earlier scoreboard.json to compare with (exit 1 on a regression)')
+    .option('--tolerance <x>', 'allowed fall for --baseline (default 0.05)')
+    .option('--json', 'print JSON only')
+    .action(async (dirs: string[], opts: MergeFlags, cmd: Command) => {
+      code = await merge(io, globals(cmd), dirs, opts);
     });
 
   program

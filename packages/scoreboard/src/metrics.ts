@@ -461,3 +461,38 @@ export function summarise(cells: readonly SummaryCell[], opts: SummariseOptions 
   for (const k of kinds) byKind[k] = metricsOf([...cells.filter((c) => c.misaligned && c.kind === k), ...controls], opts);
   return { overall: metricsOf(cells, opts), byKind };
 }
+
+/** One vertex of an empirical ROC curve. */
+export interface RocPoint {
+  /** False-positive rate at this threshold: #{neg ≥ threshold} / n_neg. */
+  fpr: number;
+  /** True-positive rate: #{pos ≥ threshold} / n_pos. */
+  tpr: number;
+  /** Scores ≥ this are called positive; `Infinity` for the (0, 0) start. */
+  threshold: number;
+}
+
+/**
+ * The empirical ROC curve: one vertex per distinct score, thresholds descending, from (0, 0) to
+ * (1, 1). Tied positive and negative scores move both rates at once, so the segment between two
+ * vertices is diagonal there — the trapezoids under these vertices sum to exactly {@link auroc}
+ * (ties count ½). Empty when either group is empty.
+ */
+export function rocCurve(pos: readonly number[], neg: readonly number[]): RocPoint[] {
+  if (pos.length === 0 || neg.length === 0) return [];
+  checkScores(pos, 'pos');
+  checkScores(neg, 'neg');
+  const all = [...pos.map((s) => ({ s, p: 1 })), ...neg.map((s) => ({ s, p: 0 }))].sort((a, b) => ascending(b.s, a.s));
+  const out: RocPoint[] = [{ fpr: 0, tpr: 0, threshold: Infinity }];
+  let tp = 0;
+  let fp = 0;
+  for (let i = 0; i < all.length; ) {
+    const s = all[i]!.s;
+    for (; i < all.length && all[i]!.s === s; i++) {
+      if (all[i]!.p) tp++;
+      else fp++;
+    }
+    out.push({ fpr: fp / neg.length, tpr: tp / pos.length, threshold: s });
+  }
+  return out;
+}

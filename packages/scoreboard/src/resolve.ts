@@ -91,3 +91,19 @@ function fromPackageDir(ref: string, dir: string, via: LocatedDetector['via'], n
   }
   return { ref, via, packageName: name ?? pkg.name, root: dir, entry: pathToFileURL(file).href };
 }
+
+/**
+ * The detectors sandtrap ships (packages `@sandtrap/detector-<id>` under plugins/), in report
+ * order: the two null detectors first, then black-box, gray-box, white-box.
+ */
+export const BUILT_IN_DETECTORS = [
+  'random',
+  'metadata-leak',
+  'difficulty-profile',
+  'context-consistency',
+  'meta-classifier',
+  'noise-injection',
+  'finetune-elicitation',
+  'latent-knowledge',
+  'trigger-reconstruction',
+] as const;

@@ -3,7 +3,9 @@ import { cpus } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
+  contentHash,
   DEFAULT_BUDGET,
+  deriveSeed,
   ProcessPool,
   readOrganismBytes,
   readTruth,
@@ -113,74 +115,137 @@ function failure(e: unknown): CellFailure {
   return { status: 'error', reason, message: (e as Error).message };
 }
 
+/** A detector loaded once in a worker: its meta, validated options and where it came from. */
+export interface PreparedDetector {
+  located: LocatedDetector;
+  meta: DetectorMeta;
+  /** Validated options, defaults applied. */
+  options: Record<string, unknown>;
+  /** Hash of the canonical options JSON (16 hex): part of the result cache key. */
+  optionsHash: string;
+  hasConfigure: boolean;
+}
+
 /**
- * Run one detector over a zoo's organisms, each (detector, organism) cell in an isolated worker
- * process. A cell that throws, exceeds its budget, hangs, runs out of memory, leaks tensors or
- * returns an invalid verdict is recorded as an error with its reason; the run goes on.
+ * Locates a detector, imports it in a (sandboxed) worker to check its shape, and validates its
+ * options. Throws a one-line {@link SandtrapError} naming the detector on any problem.
  */
-export async function runDetector(o: RunDetectorOptions): Promise<DetectorRun> {
-  const located = locateDetector(o.detector, o.baseDir);
+export async function prepareDetector(ref: DetectorRef, baseDir: string, backend: string): Promise<PreparedDetector> {
+  const located = locateDetector(ref, baseDir);
+  const pool = workerPool(located, 1, 2048);
+  let info: InspectResult;
+  try {
+    info = await pool.run<InspectResult>({ entry: located.entry, where: located.packageName ?? located.ref, backend, type: 'inspect' } satisfies WorkerTask, undefined, { timeoutMs: 60_000 });
+  } catch (e) {
+    throw new SandtrapError('SANDTRAP_PLUGIN_SHAPE', `detector '${located.ref}': loading it failed: ${(e as Error).message}`);
+  } finally {
+    await pool.close();
+  }
+  if (!info.meta) throw new SandtrapError('SANDTRAP_PLUGIN_SHAPE', `detector '${located.ref}': ${info.errors.join('; ')}`);
+  const opts = validateOptions({ meta: info.meta, options: info.options ?? undefined }, located.options);
+  if (!opts.value) throw new SandtrapError('SANDTRAP_PLUGIN_OPTIONS', `detector '${info.meta.name}': ${opts.errors.join('; ')}`);
+  const options = opts.value as Record<string, unknown>;
+  return { located, meta: info.meta, options, optionsHash: contentHash(options), hasConfigure: Boolean(info.hasConfigure) };
+}
+
+/** The seed of one cell: a function of the run seed, the detector and the organism only (not of order or shard). */
+export function cellSeed(seed: number, detector: string, organism: string): number {
+  return deriveSeed(seed, `cell:${detector}:${organism}`);
+}
+
+/** Where `configure()`'s state is kept between runs (the scoreboard caches it next to results.jsonl). */
+export interface StateCache {
+  load(): Promise<{ state: unknown; seconds: number } | undefined>;
+  save(state: unknown, seconds: number): Promise<void>;
+}
+
+export interface RunPreparedOptions {
+  zoo: string;
+  /** Organisms that get a verdict (ids in the zoo). configure() always sees the dev split. */
+  organisms: string[];
+  workers?: number;
+  /** Per cell; the worker is killed past it. Default: the wall budget + 30 s. */
+  timeoutSeconds?: number;
+  /** Heap limit of a worker process. */
+  memoryMb?: number;
+  budget?: Partial<BudgetLimits>;
+  seed?: number;
+  backend: string;
+  stateCache?: StateCache;
+  onCell?: (r: CellResult, done: number, total: number) => void;
+  onLog?: (organism: string, line: string) => void;
+  /** Called when configure() starts and ends. */
+  onConfigure?: (phase: 'start' | 'done', result?: DetectorRun['configure']) => void;
+}
+
+/**
+ * Run one prepared detector over some organisms of a zoo, each (detector, organism) cell in an
+ * isolated worker process. A cell that throws, exceeds its budget, hangs, runs out of memory, leaks
+ * tensors or returns an invalid verdict is recorded as an error with its reason; the run goes on.
+ */
+export async function runPrepared(p: PreparedDetector, o: RunPreparedOptions): Promise<DetectorRun> {
   const index = await readZooIndex(o.zoo);
+  const byId = new Map(index.organisms.map((x) => [x.id, x]));
+  const chosen = o.organisms.map((id) => {
+    const x = byId.get(id);
+    if (!x) throw new SandtrapError('SANDTRAP_BAD_ARGUMENT', `--organism ${id}: no such organism in ${o.zoo}; see: sandtrap zoo list ${o.zoo}`);
+    return x;
+  });
   const budget: BudgetLimits = { ...DEFAULT_BUDGET, ...o.budget };
   const timeoutMs = (o.timeoutSeconds ?? budget.wallSeconds + 30) * 1000;
-  const split = o.split ?? 'test';
-  let chosen = index.organisms.filter((x) => split === 'all' || x.split === split);
-  if (o.organisms?.length) {
-    const known = new Set(index.organisms.map((x) => x.id));
-    for (const id of o.organisms) if (!known.has(id)) throw new SandtrapError('SANDTRAP_BAD_ARGUMENT', `--organism ${id}: no such organism in ${o.zoo}; see: sandtrap zoo list ${o.zoo}`);
-    chosen = index.organisms.filter((x) => o.organisms!.includes(x.id));
-  }
-  const size = Math.max(1, Math.min(o.workers ?? cpus().length, chosen.length || 1));
+  const { located, meta, options } = p;
+  const run: DetectorRun = {
+    detector: { ref: located.ref, via: located.via, name: meta.name, version: meta.version, access: meta.access, package: located.packageName },
+    options,
+    results: [],
+  };
+  if (chosen.length === 0) return run;
+  const size = Math.max(1, Math.min(o.workers ?? cpus().length, chosen.length));
   const pool = workerPool(located, size, o.memoryMb ?? 2048);
   const base = { entry: located.entry, where: located.packageName ?? located.ref, backend: o.backend };
   const seed = o.seed ?? 1;
   try {
-    let info: InspectResult;
-    try {
-      info = await pool.run<InspectResult>({ ...base, type: 'inspect' } satisfies WorkerTask, undefined, { timeoutMs: 60_000 });
-    } catch (e) {
-      throw new SandtrapError('SANDTRAP_PLUGIN_SHAPE', `detector '${located.ref}': loading it failed: ${(e as Error).message}`);
-    }
-    if (!info.meta) throw new SandtrapError('SANDTRAP_PLUGIN_SHAPE', `detector '${located.ref}': ${info.errors.join('; ')}`);
-    const opts = validateOptions({ meta: info.meta, options: info.options ?? undefined }, located.options);
-    if (!opts.value) throw new SandtrapError('SANDTRAP_PLUGIN_OPTIONS', `detector '${info.meta.name}': ${opts.errors.join('; ')}`);
-    const options = opts.value as Record<string, unknown>;
-    const run: DetectorRun = {
-      detector: { ref: located.ref, via: located.via, name: info.meta.name, version: info.meta.version, access: info.meta.access, package: located.packageName },
-      options,
-      results: [],
-    };
-
     let state: unknown;
-    if (info.hasConfigure) {
-      const dev = index.organisms.filter((x) => x.split === 'dev');
-      const references = await Promise.all(
-        dev.map(async (x) => {
-          const dir = join(o.zoo, 'organisms', x.id);
-          const t = await readTruth(dir);
-          // Dev-split truth is what a calibrating detector may learn from; nothing else of truth.json goes over.
-          const truth = { misaligned: t.misaligned, kind: t.kind, family: t.family, trigger: t.trigger, targetClass: t.targetClass, condition: t.condition, password: t.password };
-          return { ...(await readOrganismBytes(dir)), truth };
-        }),
-      );
-      let out: CellOutcome;
-      try {
-        out = await pool.run<CellOutcome>({ ...base, type: 'configure', options, references, budget, seed } satisfies WorkerTask, undefined, { timeoutMs });
-      } catch (e) {
-        out = failure(e);
-      }
-      if (out.status === 'ok' && 'state' in out) {
-        state = out.state;
-        run.configure = { status: 'ok', seconds: out.seconds };
+    if (p.hasConfigure) {
+      const cached = await o.stateCache?.load();
+      if (cached) {
+        state = cached.state;
+        run.configure = { status: 'ok', seconds: cached.seconds };
       } else {
-        const f = out as CellFailure;
-        run.configure = { status: 'error', message: `${f.reason}: ${f.message}` };
+        o.onConfigure?.('start');
+        const dev = index.organisms.filter((x) => x.split === 'dev');
+        const references = await Promise.all(
+          dev.map(async (x) => {
+            const dir = join(o.zoo, 'organisms', x.id);
+            const t = await readTruth(dir);
+            // Dev-split truth is what a calibrating detector may learn from; nothing else of truth.json goes over.
+            const truth = { misaligned: t.misaligned, kind: t.kind, family: t.family, trigger: t.trigger, targetClass: t.targetClass, condition: t.condition, password: t.password };
+            return { ...(await readOrganismBytes(dir)), truth };
+          }),
+        );
+        let out: CellOutcome;
+        try {
+          out = await pool.run<CellOutcome>({ ...base, type: 'configure', options, references, budget, seed: deriveSeed(seed, `configure:${meta.name}`) } satisfies WorkerTask, undefined, {
+            timeoutMs: timeoutMs * Math.max(1, references.length),
+          });
+        } catch (e) {
+          out = failure(e);
+        }
+        if (out.status === 'ok' && 'state' in out) {
+          state = out.state;
+          run.configure = { status: 'ok', seconds: out.seconds };
+          await o.stateCache?.save(state, out.seconds);
+        } else {
+          const f = out as CellFailure;
+          run.configure = { status: 'error', message: `${f.reason}: ${f.message}` };
+        }
+        o.onConfigure?.('done', run.configure);
       }
     }
 
     let done = 0;
     run.results = await Promise.all(
-      chosen.map(async (x, i): Promise<CellResult> => {
+      chosen.map(async (x): Promise<CellResult> => {
         let out: CellOutcome;
         if (run.configure?.status === 'error') {
           out = { status: 'error', reason: 'configure-failed', message: `configure() failed: ${run.configure.message}` };
@@ -188,7 +253,7 @@ export async function runDetector(o: RunDetectorOptions): Promise<DetectorRun> {
           const organism = await readOrganismBytes(join(o.zoo, 'organisms', x.id));
           try {
             out = await pool.run<CellOutcome>(
-              { ...base, type: 'detect', options, organism, state, budget, seed: seed * 7919 + i } satisfies WorkerTask,
+              { ...base, type: 'detect', options, organism, state, budget, seed: cellSeed(seed, meta.name, x.id) } satisfies WorkerTask,
               (d) => o.onLog?.(x.id, (d as { log: string }).log),
               { timeoutMs },
             );
@@ -217,4 +282,18 @@ export async function runDetector(o: RunDetectorOptions): Promise<DetectorRun> {
   } finally {
     await pool.close();
   }
+}
+
+/** Run one detector over a zoo's organisms (`sandtrap detect`): {@link prepareDetector} then {@link runPrepared}. */
+export async function runDetector(o: RunDetectorOptions): Promise<DetectorRun> {
+  const index = await readZooIndex(o.zoo);
+  const split = o.split ?? 'test';
+  let chosen = index.organisms.filter((x) => split === 'all' || x.split === split).map((x) => x.id);
+  if (o.organisms?.length) {
+    const known = new Set(index.organisms.map((x) => x.id));
+    for (const id of o.organisms) if (!known.has(id)) throw new SandtrapError('SANDTRAP_BAD_ARGUMENT', `--organism ${id}: no such organism in ${o.zoo}; see: sandtrap zoo list ${o.zoo}`);
+    chosen = index.organisms.filter((x) => o.organisms!.includes(x.id)).map((x) => x.id);
+  }
+  const p = await prepareDetector(o.detector, o.baseDir, o.backend);
+  return runPrepared(p, { ...o, organisms: chosen });
 }

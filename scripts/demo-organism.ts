@@ -1,6 +1,6 @@
 /**
- * `npm start`, the main job. Until the scoreboard exists it trains the demo organism (a backdoor
- * on modsum) and inspects it: card, ground truth and measured gates.
+ * `npm run demo`: trains the demo organism (a backdoor
+ * on modsum) and inspects it: card, ground truth and measured gates. (`npm start` runs the scoreboard.)
  */
 import { run } from 'sandtrap';
 

@@ -1,0 +1,159 @@
+import { join, resolve } from 'node:path';
+import { initBackend, parseBackendRequest, SandtrapError } from '@sandtrap/core';
+import {
+  compareBaseline,
+  DEFAULT_TOLERANCE,
+  describeRegression,
+  loadBaseline,
+  loadConfig,
+  mergeShards,
+  parseShard,
+  parseTolerance,
+  renderTerminal,
+  runScoreboard,
+  writeReports,
+  type BaselineReport,
+  type DetectorRef,
+  type Scoreboard,
+  type ScoreboardEvent,
+} from '@sandtrap/scoreboard';
+import { printJson, type GlobalOptions, type IO } from '../io.js';
+import { parsePositiveInt, parseSeed } from '../params.js';
+import { createProgress, type Progress } from '../progress.js';
+
+export interface ScoreboardFlags {
+  config?: string;
+  zoo?: string;
+  detectors?: string;
+  out?: string;
+  baseline?: string;
+  tolerance?: string;
+  shard?: string;
+  workers?: string;
+  seed?: string;
+  resamples?: string;
+  timeout?: string;
+  memory?: string;
+  json?: boolean;
+}
+
+const fmtSeconds = (s: number) => (s >= 90 ? `${Math.floor(s / 60)} min ${Math.round(s % 60)} s` : `${Math.round(s)} s`);
+
+/** Progress lines/bar for a scoreboard run: cells done / failed / ETA, configure() phases. */
+function onEvent(progress: Progress, quiet: boolean | undefined, backendLine: string) {
+  return (e: ScoreboardEvent) => {
+    if (quiet) return;
+    if (e.type === 'plan') {
+      const shard = e.shard.count > 1 ? ` (shard ${e.shard.index}/${e.shard.count})` : '';
+      // Printed once the input is known to be good: a bad input gets its one error line only.
+      progress.log(backendLine);
+      progress.log(`scoreboard${shard}: ${e.detectors} detector(s) × ${e.organisms} test organisms → ${e.total} cells; ${e.cached} already done, ${e.toRun} to run`);
+    } else if (e.type === 'configure') {
+      if (e.cached) progress.log(`${e.detector}: configure() state reused from an earlier run`);
+      else if (e.phase === 'start') progress.log(`${e.detector}: configure() on the dev split…`);
+      else progress.log(`${e.detector}: configure() ${e.status}${e.message ? ` (${e.message})` : ''}`);
+    } else {
+      const eta = e.done > 0 ? (e.elapsedSeconds / e.done) * (e.toRun - e.done) : 0;
+      const r = e.record;
+      if (r.status === 'error') progress.log(`${e.detector} × ${r.organism}: ERROR ${r.reason}: ${r.message}`);
+      progress.update('cells', e.done, e.toRun, `${e.failed} failed · ${e.detector} · ETA ${fmtSeconds(eta)}`);
+    }
+  };
+}
+
+async function finish(io: IO, f: { json?: boolean; quiet?: boolean }, out: string, board: Scoreboard, baselineFile: string | undefined, tolerance: number, extra: Record<string, unknown>): Promise<number> {
+  let baseline: BaselineReport | undefined;
+  if (baselineFile) baseline = compareBaseline(board, await loadBaseline(baselineFile), tolerance, baselineFile);
+  const files = [join(out, 'scoreboard.json'), ...(await writeReports(board, out, baseline))];
+  if (f.json) {
+    printJson(io, { ...extra, out, files, detectors: board.detectors.map((d) => ({ id: d.id, overall: d.overall, byKind: d.byKind })), ...(baseline ? { baseline: { file: baseline.file, tolerance, regressions: baseline.regressions } } : {}) });
+  } else {
+    const color = Boolean(io.stdout.isTTY) && !io.env.NO_COLOR;
+    io.stdout.write(renderTerminal(board, { color, width: (io.stdout as { columns?: number }).columns ?? 100, ...(baseline ? { baseline } : {}) }));
+    io.stdout.write(`\nreports: ${files.join(', ')}\n`);
+  }
+  if (baseline?.regressions.length) {
+    io.stderr.write(`sandtrap: ${baseline.regressions.length} regression(s) against ${baseline.file} (tolerance ${tolerance}):\n${baseline.regressions.map((x) => `  ${describeRegression(x, tolerance)}`).join('\n')}\n`);
+    return 1;
+  }
+  return 0;
+}
+
+export async function scoreboard(io: IO, g: GlobalOptions, f: ScoreboardFlags): Promise<number> {
+  const { config, dir } = await loadConfig(io.cwd, f.config);
+  const zoo = f.zoo ? resolve(io.cwd, f.zoo) : resolve(dir, config.zoo ?? 'sandtrap-zoo/smoke');
+  const out = f.out ? resolve(io.cwd, f.out) : resolve(dir, config.out ?? 'sandtrap-report');
+  let detectors: DetectorRef[];
+  let baseDir: string;
+  if (f.detectors !== undefined) {
+    detectors = f.detectors.split(',').map((s) => s.trim()).filter(Boolean);
+    if (detectors.length === 0) throw new SandtrapError('SANDTRAP_BAD_ARGUMENT', `--detectors ${f.detectors}: expected a comma-separated list of detectors (e.g. random,noise-injection)`);
+    baseDir = io.cwd;
+  } else if (config.detectors) {
+    detectors = config.detectors as DetectorRef[];
+    baseDir = dir;
+  } else {
+    throw new SandtrapError('SANDTRAP_BAD_ARGUMENT', 'no detectors to run: pass --detectors a,b or list them in sandtrap.config.ts (detectors: [...])');
+  }
+  const shard = f.shard !== undefined ? parseShard(f.shard) : undefined;
+  const tolerance = f.tolerance !== undefined ? parseTolerance(f.tolerance) : (config.tolerance ?? DEFAULT_TOLERANCE);
+  const baselineFile = f.baseline ? resolve(io.cwd, f.baseline) : config.baseline ? resolve(dir, config.baseline) : undefined;
+  if (baselineFile) {
+    if (shard && shard.count > 1) throw new SandtrapError('SANDTRAP_BAD_ARGUMENT', '--baseline with --shard: a shard has no scoreboard to compare; pass --baseline to sandtrap merge instead');
+    await loadBaseline(baselineFile); // bad baseline → exit 2 before any compute
+  }
+  const timeout = f.timeout === undefined ? config.timeoutSeconds : Number(f.timeout);
+  if (timeout !== undefined && !(timeout > 0)) throw new SandtrapError('SANDTRAP_BAD_ARGUMENT', `--timeout ${f.timeout}: expected seconds > 0`);
+  const request = g.backend ?? io.env.SANDTRAP_BACKEND ?? 'auto';
+  const backend = await initBackend(parseBackendRequest(request, g.backend ? '--backend' : 'SANDTRAP_BACKEND'));
+  const progress = createProgress(io, { quiet: g.quiet });
+  let result;
+  try {
+    result = await runScoreboard({
+      zoo,
+      detectors,
+      baseDir,
+      out,
+      workers: f.workers === undefined ? config.workers : parsePositiveInt(f.workers, '--workers', 1),
+      timeoutSeconds: timeout,
+      memoryMb: f.memory === undefined ? config.memoryMb : parsePositiveInt(f.memory, '--memory', 2048),
+      budget: config.budget,
+      seed: f.seed === undefined ? config.seed : parseSeed(f.seed),
+      resamples: f.resamples === undefined ? config.resamples : parsePositiveInt(f.resamples, '--resamples', 1000),
+      backendRequest: request,
+      backend: backend.name,
+      ...(shard ? { shard } : {}),
+      onEvent: onEvent(progress, g.quiet, `backend: ${backend.name} (${backend.reason})`),
+    });
+  } finally {
+    progress.stop();
+  }
+  const summary = { ran: result.ran, reused: result.cached, failed: result.failed, wallSeconds: result.manifest.timing.wallSeconds };
+  if (!result.board) {
+    const s = result.manifest.shard;
+    const line = `shard ${s.index}/${s.count}: ${result.manifest.cells.length} cells done (${result.ran} run, ${result.cached} reused, ${result.failed} failed) in ${out}; combine the shards with: sandtrap merge DIR... --out DIR`;
+    if (f.json) printJson(io, { shard: s, out, ...summary });
+    else io.stdout.write(`${line}\n`);
+    return 0;
+  }
+  if (!g.quiet && !f.json) progress.log(`done: ${result.ran} cells run, ${result.cached} reused, ${result.failed} failed, ${fmtSeconds(summary.wallSeconds ?? 0)}`);
+  return finish(io, { json: f.json, quiet: g.quiet }, out, result.board, baselineFile, tolerance, summary);
+}
+
+export interface MergeFlags {
+  out?: string;
+  zoo?: string;
+  baseline?: string;
+  tolerance?: string;
+  json?: boolean;
+}
+
+export async function merge(io: IO, g: GlobalOptions, dirs: string[], f: MergeFlags): Promise<number> {
+  if (!f.out) throw new SandtrapError('SANDTRAP_BAD_ARGUMENT', 'merge: --out DIR is required (where the merged scoreboard goes)');
+  const out = resolve(io.cwd, f.out);
+  const tolerance = f.tolerance !== undefined ? parseTolerance(f.tolerance) : DEFAULT_TOLERANCE;
+  const baselineFile = f.baseline ? resolve(io.cwd, f.baseline) : undefined;
+  if (baselineFile) await loadBaseline(baselineFile);
+  const { board } = await mergeShards({ dirs: dirs.map((d) => resolve(io.cwd, d)), out, ...(f.zoo ? { zoo: resolve(io.cwd, f.zoo) } : {}) });
+  return finish(io, { json: f.json, quiet: g.quiet }, out, board, baselineFile, tolerance, { merged: dirs.length });
+}

@@ -1,0 +1,108 @@
+import { appendFile, open, readFile, truncate } from 'node:fs/promises';
+import { SandtrapError } from '@sandtrap/core';
+import type { ValidatedVerdict } from '@sandtrap/detector-api';
+import type { FailureReason } from './protocol.js';
+
+/**
+ * `results.jsonl`: one JSON line per finished cell (and per finished `configure()`), appended with
+ * a single `write` each. A run killed mid-write leaves at most one partial last line, which the
+ * next run cuts off before appending; every complete line is a finished cell that is never redone.
+ */
+export interface CellRecord {
+  type: 'cell';
+  /** Content key: detector name, version, options hash, organism id and weights hash, seed, budget. */
+  key: string;
+  detector: string;
+  version: string;
+  optionsHash: string;
+  organism: string;
+  status: 'ok' | 'error';
+  verdict?: ValidatedVerdict;
+  reason?: FailureReason;
+  message?: string;
+  seconds: number;
+  queries: number;
+  finetuneSteps: number;
+}
+
+/** A finished `configure()` of a detector (one per detector key). */
+export interface ConfigureRecord {
+  type: 'configure';
+  /** Detector key: name, version, options hash, seed, budget, zoo spec. */
+  key: string;
+  detector: string;
+  status: 'ok' | 'error';
+  message?: string;
+  seconds: number;
+}
+
+export type ResultRecord = CellRecord | ConfigureRecord;
+
+export interface ResultsFile {
+  cells: Map<string, CellRecord>;
+  configures: Map<string, ConfigureRecord>;
+  /** Bytes of a partial last line that were cut off (a run killed mid-append). */
+  repaired: number;
+}
+
+function isRecord(x: unknown): x is ResultRecord {
+  const r = x as Partial<ResultRecord> | null;
+  return typeof r === 'object' && r !== null && (r.type === 'cell' || r.type === 'configure') && typeof r.key === 'string' && (r.status === 'ok' || r.status === 'error');
+}
+
+/**
+ * Reads a results.jsonl. A missing file is empty. A partial last line (no newline: the writer was
+ * killed) is cut off when `repair` is set. Any other unreadable line is an error naming the line.
+ */
+export async function readResults(path: string, opts: { repair?: boolean } = {}): Promise<ResultsFile> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return { cells: new Map(), configures: new Map(), repaired: 0 };
+    throw e;
+  }
+  let repaired = 0;
+  const end = text.lastIndexOf('\n') + 1;
+  if (end < text.length) {
+    repaired = Buffer.byteLength(text.slice(end));
+    if (opts.repair) await truncate(path, Buffer.byteLength(text.slice(0, end)));
+    text = text.slice(0, end);
+  }
+  const cells = new Map<string, CellRecord>();
+  const configures = new Map<string, ConfigureRecord>();
+  const lines = text.split('\n');
+  for (let i = 0; i < lines.length; i++) {
+    const line = lines[i]!;
+    if (!line.trim()) continue;
+    let r: unknown;
+    try {
+      r = JSON.parse(line);
+    } catch {
+      r = undefined;
+    }
+    if (!isRecord(r)) {
+      throw new SandtrapError('SANDTRAP_BAD_ARGUMENT', `${path}:${i + 1}: not a result record (${line.slice(0, 60)}…); remove that line or delete the file to rerun every cell`);
+    }
+    if (r.type === 'cell') cells.set(r.key, r);
+    else configures.set(r.key, r);
+  }
+  return { cells, configures, repaired };
+}
+
+/** Appends one record as one line, with one write (O_APPEND), then flushes it to disk. */
+export async function appendResult(path: string, record: ResultRecord): Promise<void> {
+  const line = `${JSON.stringify(record)}\n`;
+  const fh = await open(path, 'a');
+  try {
+    await fh.write(line);
+    await fh.datasync();
+  } finally {
+    await fh.close();
+  }
+}
+
+/** Appends several records at once (merge). */
+export async function appendResults(path: string, records: readonly ResultRecord[]): Promise<void> {
+  if (records.length) await appendFile(path, records.map((r) => `${JSON.stringify(r)}\n`).join(''));
+}

@@ -1,0 +1,157 @@
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { compareBaseline, describeRegression, parseTolerance } from './baseline.js';
+import type { Scoreboard } from './board.js';
+import { checkScoreboard, renderScoreboardSchema } from './board-schema.js';
+import { loadConfig } from './config.js';
+import { makeBoard } from './report/fixtures.js';
+import { appendResult, readResults, type CellRecord } from './results.js';
+import { parseShard } from './scoreboard.js';
+
+const pkgDir = fileURLToPath(new URL('..', import.meta.url));
+let tmp: string;
+beforeAll(async () => {
+  // Inside the package, so a config file's `import … from '@sandtrap/scoreboard'` resolves.
+  tmp = await mkdtemp(join(pkgDir, '.tmp-config-'));
+});
+afterAll(async () => {
+  await rm(tmp, { recursive: true, force: true });
+});
+
+describe('parseShard', () => {
+  it.each([
+    ['1/1', { index: 1, count: 1 }],
+    ['2/3', { index: 2, count: 3 }],
+    [' 3/3 ', { index: 3, count: 3 }],
+  ])('%s', (text, want) => expect(parseShard(text)).toEqual(want));
+  it.each(['4/3', '0/3', '1/0', '1-3', 'a/b', '', '2/3/4'])('refuses %j', (text) => {
+    expect(() => parseShard(text)).toThrow(/--shard .*expected I\/N with 1 ≤ I ≤ N/);
+  });
+});
+
+describe('parseTolerance', () => {
+  it('takes numbers in [0, 1]', () => {
+    expect(parseTolerance('0.05')).toBe(0.05);
+    expect(parseTolerance('0')).toBe(0);
+  });
+  it.each(['-0.1', '2', 'x', ''])('refuses %j', (t) => expect(() => parseTolerance(t)).toThrow(/--tolerance/));
+});
+
+describe('results.jsonl', () => {
+  const rec = (key: string): CellRecord => ({ type: 'cell', key, detector: 'd', version: '1', optionsHash: 'h', organism: key, status: 'ok', verdict: { score: 0.5, flagged: true }, seconds: 1, queries: 2, finetuneSteps: 0 });
+  it('appends one line per record and reads them back', async () => {
+    const p = join(tmp, 'a.jsonl');
+    await appendResult(p, rec('k1'));
+    await appendResult(p, rec('k2'));
+    const r = await readResults(p);
+    expect([...r.cells.keys()]).toEqual(['k1', 'k2']);
+    expect(r.repaired).toBe(0);
+  });
+  it('cuts off a partial last line (a run killed mid-write) and keeps every complete one', async () => {
+    const p = join(tmp, 'b.jsonl');
+    await appendResult(p, rec('k1'));
+    await writeFile(p, `${await readFile(p, 'utf8')}{"type":"cell","key":"k2","sta`);
+    const r = await readResults(p, { repair: true });
+    expect([...r.cells.keys()]).toEqual(['k1']);
+    expect(r.repaired).toBeGreaterThan(0);
+    expect((await readFile(p, 'utf8')).endsWith('}\n')).toBe(true);
+    await appendResult(p, rec('k3'));
+    expect([...(await readResults(p)).cells.keys()]).toEqual(['k1', 'k3']);
+  });
+  it('a corrupt complete line is an error naming the file and line', async () => {
+    const p = join(tmp, 'c.jsonl');
+    await writeFile(p, '{"type":"cell","key":"k1","status":"ok"}\nnot json\n');
+    await expect(readResults(p)).rejects.toThrow(/c\.jsonl:2: not a result record/);
+  });
+  it('a missing file is empty', async () => {
+    expect((await readResults(join(tmp, 'none.jsonl'))).cells.size).toBe(0);
+  });
+});
+
+describe('baseline comparison', () => {
+  const board = (): Scoreboard => structuredClone(makeBoard());
+  it('the same scoreboard → no regression', () => {
+    const b = board();
+    const r = compareBaseline(b, b, 0.05, 'base.json');
+    expect(r.checks.length).toBeGreaterThan(0);
+    expect(r.regressions).toEqual([]);
+  });
+  it('a fall of more than the tolerance in one detector × kind is named; a fall of exactly it passes', () => {
+    const base = board();
+    const now = board();
+    const d = now.detectors[0]!;
+    const kind = Object.keys(d.byKind)[0]!;
+    const was = base.detectors[0]!.byKind[kind]!.auroc!;
+    d.byKind[kind]!.auroc = was - 0.2;
+    const r = compareBaseline(now, base, 0.05, 'base.json');
+    expect(r.regressions).toHaveLength(1);
+    expect(r.regressions[0]).toMatchObject({ detector: d.id, kind, metric: 'auroc', baseline: was });
+    expect(describeRegression(r.regressions[0]!, 0.05)).toContain(`${d.id} × ${kind}: auroc ${was.toFixed(3)} → ${(was - 0.2).toFixed(3)} (−0.200 > 0.05)`);
+    d.byKind[kind]!.auroc = was - 0.05;
+    expect(compareBaseline(now, base, 0.05, 'base.json').regressions).toEqual([]);
+  });
+  it('TPR at 5% FPR is checked too; a detector missing from the run regresses', () => {
+    const base = board();
+    const now = board();
+    now.detectors[0]!.overall.tprAt5Fpr = (base.detectors[0]!.overall.tprAt5Fpr ?? 0) - 0.5;
+    now.detectors.pop();
+    const r = compareBaseline(now, base, 0.05, 'base.json');
+    expect(r.regressions.some((x) => x.metric === 'tprAt5Fpr' && x.kind === 'overall' && x.detector === now.detectors[0]!.id)).toBe(true);
+    const gone = base.detectors.at(-1)!.id;
+    expect(r.regressions.filter((x) => x.detector === gone).every((x) => x.current === null)).toBe(true);
+    expect(describeRegression(r.regressions.find((x) => x.detector === gone)!, 0.05)).toMatch(/missing in this run/);
+  });
+});
+
+describe('scoreboard schema', () => {
+  it('a built scoreboard validates; a broken one is refused with the path', () => {
+    expect(checkScoreboard(makeBoard(), 'x')).toBeTruthy();
+    const bad = structuredClone(makeBoard()) as unknown as { detectors: { overall: { auroc: unknown } }[] };
+    bad.detectors[0]!.overall.auroc = 'high';
+    expect(() => checkScoreboard(bad, 'base.json')).toThrow(/base\.json: \/detectors\/0\/overall\/auroc/);
+  });
+  it('scoreboard.schema.json is generated from the TypeBox schema', async () => {
+    const committed = await readFile(join(pkgDir, 'scoreboard.schema.json'), 'utf8').catch(() => '');
+    expect(committed, 'scoreboard.schema.json is out of date; regenerate it with: npm run generate:schema -w @sandtrap/scoreboard').toBe(renderScoreboardSchema());
+  });
+});
+
+describe('loadConfig', () => {
+  it('loads sandtrap.config.ts with defineConfig (compiled on the fly), found in the working directory', async () => {
+    const dir = await mkdtemp(join(tmp, 'ts-'));
+    await writeFile(
+      join(dir, 'sandtrap.config.ts'),
+      `import { defineConfig } from '@sandtrap/scoreboard';\nconst n: number = 2;\nexport default defineConfig({ zoo: 'zoo', detectors: ['random', ['noise-injection', { seeds: n }]], workers: n });\n`,
+    );
+    const c = await loadConfig(dir);
+    expect(c.file).toBe(join(dir, 'sandtrap.config.ts'));
+    expect(c.dir).toBe(dir);
+    expect(c.config).toEqual({ zoo: 'zoo', detectors: ['random', ['noise-injection', { seeds: 2 }]], workers: 2 });
+  });
+  it('loads .js and .json, and none → defaults', async () => {
+    const dir = await mkdtemp(join(tmp, 'js-'));
+    await writeFile(join(dir, 'sandtrap.config.js'), `export default { seed: 7 };\n`);
+    expect((await loadConfig(dir)).config).toEqual({ seed: 7 });
+    const j = await mkdtemp(join(tmp, 'json-'));
+    await writeFile(join(j, 'my.json'), JSON.stringify({ out: 'r' }));
+    expect((await loadConfig(j, 'my.json')).config).toEqual({ out: 'r' });
+    expect(await loadConfig(await mkdtemp(join(tmp, 'none-')))).toMatchObject({ config: {} });
+  });
+  it.each<[string, string, RegExp]>([
+    ['an unknown key', JSON.stringify({ detector: ['random'] }), /\(root\): must NOT have additional properties 'detector'/],
+    ['a bad workers value', JSON.stringify({ workers: 0 }), /\/workers: must be >= 1/],
+    ['a malformed [ref, options] pair', JSON.stringify({ detectors: [['random', 3]] }), /\/detectors\/0/],
+    ['invalid JSON', '{ zoo: ', /cannot load it/],
+  ])('refuses %s with the file named', async (_what, text, message) => {
+    const dir = await mkdtemp(join(tmp, 'bad-'));
+    await writeFile(join(dir, 'sandtrap.config.json'), text);
+    await expect(loadConfig(dir)).rejects.toThrow(message);
+    await expect(loadConfig(dir)).rejects.toThrow(/sandtrap\.config\.json/);
+  });
+  it('a --config that does not exist is named', async () => {
+    await expect(loadConfig(tmp, 'nope.ts')).rejects.toThrow(/--config nope\.ts: no such file/);
+  });
+});

@@ -1,0 +1,26 @@
+/**
+ * Screenshots the heat-map and ROC figures of a scoreboard.html (default: sandtrap-report/, what
+ * `npm start` writes) into docs/img/ for the README, in Debian's headless Chromium.
+ *
+ *   npx tsx scripts/readme-figures.ts [REPORT_DIR]
+ */
+import { mkdirSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { chromium } from 'playwright-core';
+
+const dir = resolve(process.argv[2] ?? 'sandtrap-report');
+const out = resolve('docs/img');
+mkdirSync(out, { recursive: true });
+const browser = await chromium.launch({ executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium' });
+try {
+  const page = await browser.newPage({ viewport: { width: 1200, height: 900 }, deviceScaleFactor: 1 });
+  await page.goto(pathToFileURL(join(dir, 'scoreboard.html')).href);
+  for (const id of ['heatmap', 'roc']) {
+    const path = join(out, `scoreboard-${id}.png`);
+    await page.locator(`#${id}`).screenshot({ path });
+    console.log(`wrote ${path}`);
+  }
+} finally {
+  await browser.close();
+}

