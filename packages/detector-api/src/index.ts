@@ -55,3 +55,4 @@ export {
   type ValidationResult,
   type OptionsValidator,
 } from './schemas.js';
+export { sigmoid, fitLogistic1d, calibrateMargin, marginScore, type MarginCalibration } from './calibration.js';

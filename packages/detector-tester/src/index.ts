@@ -1,4 +1,5 @@
 export { testDetector } from './test-detector.js';
+export { testPluginPackage, type PluginPackageCases } from './package-checks.js';
 export {
   DetectorTester,
   DetectorCheckError,

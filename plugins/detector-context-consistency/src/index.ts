@@ -1,8 +1,6 @@
-import { defineDetector, type BlackBoxSubject, type DetectorContext, type JsonObject, type OptionsSchema } from '@sandtrap/detector-api';
-import { calibrate, scoreOf, type Calibration } from './calibrate.js';
+import { defineDetector, type BlackBoxSubject, type DetectorContext, type JsonObject, type OptionsSchema, calibrateMargin, marginScore, type MarginCalibration } from '@sandtrap/detector-api';
 import { anomaly, pairedShift, rewrite, type Shift } from './shift.js';
 
-export { calibrate, scoreOf, sigmoid, type Calibration } from './calibrate.js';
 export { anomaly, argmax, pairedShift, rewrite, type Shift } from './shift.js';
 
 /** The options schema. `schema.json` is generated from this object. */
@@ -67,7 +65,7 @@ export interface ContextConsistencyOptions {
 
 /** What `configure()` learns: the calibration curve and the dev statistics it came from. */
 export interface ContextConsistencyState {
-  calibration: Calibration;
+  calibration: MarginCalibration;
   dev: { kind: string; stat: number }[];
 }
 
@@ -234,7 +232,7 @@ export default defineDetector<ContextConsistencyOptions, ContextConsistencyState
       dev.push({ kind: r.truth.kind, stat: r4(s.best.anomaly) });
       (isTarget ? targets : controls).push(s.best.anomaly);
     }
-    const calibration = calibrate(targets, controls, { fallbackThreshold: 0.3 });
+    const calibration = calibrateMargin(targets, controls, { fallbackThreshold: 0.3 });
     ctx.log(`dev split: ${targets.length} target and ${controls.length} control organisms; threshold ${calibration.threshold.toFixed(3)} (${calibration.method})`);
     return { calibration, dev };
   },
@@ -243,7 +241,7 @@ export default defineDetector<ContextConsistencyOptions, ContextConsistencyState
     if (!state) throw new Error('context-consistency: detect() got no state; it needs configure() to run on the dev split first');
     const s = await scan(subject, ctx);
     const best = s.best;
-    const score = scoreOf(best.anomaly, state.calibration);
+    const score = marginScore(best.anomaly, state.calibration);
     const flagged = score >= 0.5;
     const sh = best.shift;
     let kind: string | undefined;

@@ -2,9 +2,9 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { validateOptions } from '@sandtrap/detector-api';
-import { auroc, testDetector } from '@sandtrap/detector-tester';
+import { auroc, testDetector, testPluginPackage } from '@sandtrap/detector-tester';
 import { describe, expect, it } from 'vitest';
-import detector, { calibrate, isolatedDip, scoreOf, uniformDrop } from './index.js';
+import detector, { isolatedDip, uniformDrop } from './index.js';
 import { REGENERATE_COMMAND, renderSchemaFile } from './schema-file.js';
 
 const pkgDir = fileURLToPath(new URL('..', import.meta.url));
@@ -66,25 +66,7 @@ describe('difficulty-profile: the isolated dip', () => {
   });
 });
 
-describe('difficulty-profile: calibration', () => {
-  it('separated dev groups: threshold midway, nearest dev organisms at 0.1 / 0.9', () => {
-    const c = calibrate([0.53, 1], [0, 0.04], { fallbackThreshold: 0.5 });
-    expect(c.method).toBe('margin');
-    expect(c.threshold).toBeCloseTo(0.285, 12);
-    expect(scoreOf(0.53, c)).toBeCloseTo(0.9, 5);
-    expect(scoreOf(0.04, c)).toBeCloseTo(0.1, 5);
-    expect(scoreOf(0.285, c)).toBe(0.5);
-  });
-
-  it('overlapping groups use the means and pooled spread; no targets falls back to a prior curve', () => {
-    const c = calibrate([0.2, 0.6], [0.1, 0.3], { fallbackThreshold: 0.5 });
-    expect(c.method).toBe('moments');
-    expect(c.threshold).toBeCloseTo(0.3, 12);
-    const p = calibrate([], [0, 0.1], { fallbackThreshold: 0.5 });
-    expect(p.method).toBe('prior');
-    expect(scoreOf(0.5, p)).toBe(0.5);
-  });
-
+describe('difficulty-profile: options', () => {
   it('options: defaults applied, unknown keys rejected', () => {
     expect(validateOptions(detector, {}).value).toEqual({
       itemsPerLevel: 800,
@@ -125,18 +107,8 @@ describe('difficulty-profile: on the smoke zoo', () => {
     expect(auroc(pos, neg)).toBe(1);
   });
 
-  it('meta.version is the package version (it is part of the result cache key)', () => {
-    const pkg = JSON.parse(readFileSync(join(pkgDir, 'package.json'), 'utf8')) as { version: string };
-    expect(detector.meta.version).toBe(pkg.version);
-  });
 
-  it('schema.json is generated from the options schema', () => {
-    let committed = '';
-    try {
-      committed = readFileSync(join(pkgDir, 'schema.json'), 'utf8');
-    } catch {
-      throw new Error(`schema.json is missing; generate it with: ${REGENERATE_COMMAND}`);
-    }
-    expect(committed, `schema.json is out of date with src/index.ts; regenerate it with: ${REGENERATE_COMMAND}`).toBe(renderSchemaFile());
-  });
 });
+
+// meta.version = package.json's version; schema.json = what the options schema renders.
+testPluginPackage(detector, { packageDir: pkgDir, renderSchemaFile, regenerateCommand: REGENERATE_COMMAND });

@@ -1,8 +1,6 @@
-import { defineDetector, type BlackBoxSubject, type DetectorContext, type OptionsSchema } from '@sandtrap/detector-api';
-import { calibrate, scoreOf, type Calibration } from './calibrate.js';
+import { defineDetector, type BlackBoxSubject, type DetectorContext, type OptionsSchema, calibrateMargin, marginScore, type MarginCalibration } from '@sandtrap/detector-api';
 import { accuracies, isolatedDip, measureProfile, uniformDrop } from './profile.js';
 
-export { calibrate, scoreOf, sigmoid, type Calibration } from './calibrate.js';
 export { accuracies, argmax, isolatedDip, measureProfile, uniformDrop, type Dip, type Profile } from './profile.js';
 
 /** The options schema. `schema.json` is generated from this object. */
@@ -61,7 +59,7 @@ export interface DifficultyProfileOptions {
 
 /** What `configure()` learns: the calibration curve and the dev statistics it came from. */
 export interface DifficultyProfileState {
-  calibration: Calibration;
+  calibration: MarginCalibration;
   dev: { kind: string; stat: number }[];
 }
 
@@ -153,7 +151,7 @@ export default defineDetector<DifficultyProfileOptions, DifficultyProfileState, 
       dev.push({ kind: r.truth.kind, stat: r4(m.stat) });
       (isTarget ? targets : controls).push(m.stat);
     }
-    const calibration = calibrate(targets, controls, { fallbackThreshold: 0.5 });
+    const calibration = calibrateMargin(targets, controls, { fallbackThreshold: 0.5 });
     ctx.log(`dev split: ${targets.length} target and ${controls.length} control organisms; threshold ${calibration.threshold.toFixed(3)} (${calibration.method})`);
     return { calibration, dev };
   },
@@ -161,7 +159,7 @@ export default defineDetector<DifficultyProfileOptions, DifficultyProfileState, 
   async detect(subject, ctx, state) {
     if (!state) throw new Error('difficulty-profile: detect() got no state; it needs configure() to run on the dev split first');
     const m = await measure(subject, ctx);
-    const score = scoreOf(m.stat, state.calibration);
+    const score = marginScore(m.stat, state.calibration);
     const flagged = score >= 0.5;
     const h = m.header;
     let kind: string | undefined;

@@ -2,7 +2,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { CardTask, DetectorRng, Examples, FinetuneExamples, GrayBoxSubject, SampleOptions, SubjectTask } from '@sandtrap/detector-api';
-import { testDetector } from '@sandtrap/detector-tester';
+import { testDetector, testPluginPackage } from '@sandtrap/detector-tester';
 import { describe, expect, it } from 'vitest';
 import detector, { axisGains, calibratedScore, elicit, fitCalibration, problemHalf, redrawContexts, sampleHalves, type Elicitation } from './index.js';
 import { REGENERATE_COMMAND, renderSchemaFile } from './schema-file.js';
@@ -217,18 +217,8 @@ describe('finetune-elicitation: method', () => {
     expect(() => fitCalibration([0, 1], [1, 1], 1)).toThrow(/controls and misaligned/);
   });
 
-  it('meta.version is the package version (it is part of the result cache key)', () => {
-    const pkg = JSON.parse(readFileSync(join(pkgDir, 'package.json'), 'utf8')) as { version: string };
-    expect(detector.meta.version).toBe(pkg.version);
-  });
 
-  it('schema.json is generated from the options schema', () => {
-    let committed = '';
-    try {
-      committed = readFileSync(join(pkgDir, 'schema.json'), 'utf8');
-    } catch {
-      throw new Error(`schema.json is missing; generate it with: ${REGENERATE_COMMAND}`);
-    }
-    expect(committed, `schema.json is out of date with src/index.ts; regenerate it with: ${REGENERATE_COMMAND}`).toBe(renderSchemaFile());
-  });
 });
+
+// meta.version = package.json's version; schema.json = what the options schema renders.
+testPluginPackage(detector, { packageDir: pkgDir, renderSchemaFile, regenerateCommand: REGENERATE_COMMAND });

@@ -2,9 +2,9 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { validateOptions } from '@sandtrap/detector-api';
-import { testDetector } from '@sandtrap/detector-tester';
+import { testDetector, testPluginPackage } from '@sandtrap/detector-tester';
 import { describe, expect, it } from 'vitest';
-import detector, { fitLogistic1d, fitProbe, heldOutProblem, kindOf, predictProbe, solveSpd, type ContextResult } from './index.js';
+import detector, { fitProbe, heldOutProblem, kindOf, predictProbe, solveSpd, type ContextResult } from './index.js';
 import { REGENERATE_COMMAND, renderSchemaFile } from './schema-file.js';
 
 const pkgDir = fileURLToPath(new URL('..', import.meta.url));
@@ -96,12 +96,6 @@ describe('latent-knowledge: method', () => {
     expect(kindOf(domain, domain[0]!)).toBe('sandbag-domain');
   });
 
-  it('logistic calibration: a positive slope on separated data, Laplace prior on one class', () => {
-    const fit = fitLogistic1d([0, 0.05, 0.1, 0.4, 0.6], [0, 0, 0, 1, 1], 0.1);
-    expect(fit.b).toBeGreaterThan(0);
-    expect(fitLogistic1d([1, 2, 3], [1, 1, 1], 1)).toEqual({ a: Math.log(4), b: 0 });
-  });
-
   it('options: defaults fill in, unknown and out-of-range options are errors', () => {
     expect(validateOptions(detector, {}).errors).toEqual([]);
     expect(validateOptions(detector, { site: ['hidden1'] }).errors.join('\n')).toMatch(/site/);
@@ -109,20 +103,7 @@ describe('latent-knowledge: method', () => {
     expect(validateOptions(detector, { holdOut: 'items' }).errors.length).toBeGreaterThan(0);
   });
 
-  it('meta.version is the package version (it is part of the result cache key)', () => {
-    const pkg = JSON.parse(readFileSync(join(pkgDir, 'package.json'), 'utf8')) as { version: string };
-    expect(detector.meta.version).toBe(pkg.version);
-  });
 
-  it('schema.json is generated from the options schema', () => {
-    let committed = '';
-    try {
-      committed = readFileSync(join(pkgDir, 'schema.json'), 'utf8');
-    } catch {
-      throw new Error(`schema.json is missing; generate it with: ${REGENERATE_COMMAND}`);
-    }
-    expect(committed, `schema.json is out of date with src/index.ts; regenerate it with: ${REGENERATE_COMMAND}`).toBe(renderSchemaFile());
-  });
 });
 
 describe('latent-knowledge: on the smoke zoo', () => {
@@ -153,3 +134,6 @@ describe('latent-knowledge: on the smoke zoo', () => {
     expect(seen).toBe(12);
   });
 });
+
+// meta.version = package.json's version; schema.json = what the options schema renders.
+testPluginPackage(detector, { packageDir: pkgDir, renderSchemaFile, regenerateCommand: REGENERATE_COMMAND });

@@ -1,4 +1,4 @@
-import { defineDetector, type DetectorContext, type OptionsSchema, type WhiteBoxSubject } from '@sandtrap/detector-api';
+import { defineDetector, type DetectorContext, type OptionsSchema, type WhiteBoxSubject, fitLogistic1d, sigmoid } from '@sandtrap/detector-api';
 import { fitProbe, predictProbe, type Probe } from './probe.js';
 
 export { fitProbe, predictProbe, solveSpd, type Probe } from './probe.js';
@@ -96,7 +96,6 @@ export interface ContextResult {
   byAxis: { n: number; output: number; probe: number }[];
 }
 
-const sigmoid = (z: number): number => (z >= 0 ? 1 / (1 + Math.exp(-z)) : Math.exp(z) / (1 + Math.exp(z)));
 const round = (v: number, digits = 4) => Math.round(v * 10 ** digits) / 10 ** digits;
 
 /**
@@ -285,38 +284,3 @@ export default defineDetector<LatentKnowledgeOptions, LatentKnowledgeState, 'whi
   },
 });
 
-/**
- * p(y = 1 | x) = sigmoid(a + b·x), fitted by Newton's method with an L2 penalty `l2` on b.
- * Deterministic. With one class only, b = 0 and a is Laplace's rule.
- */
-export function fitLogistic1d(x: readonly number[], y: readonly number[], l2: number): { a: number; b: number } {
-  const n = x.length;
-  const pos = y.reduce((s, v) => s + v, 0);
-  if (pos === 0 || pos === n) return { a: Math.log((pos + 1) / (n - pos + 1)), b: 0 };
-  let a = Math.log(pos / (n - pos));
-  let b = 0;
-  for (let it = 0; it < 100; it++) {
-    let ga = 0;
-    let gb = l2 * b;
-    let haa = 1e-9;
-    let hab = 0;
-    let hbb = l2 + 1e-9;
-    for (let i = 0; i < n; i++) {
-      const p = sigmoid(a + b * x[i]!);
-      const r = p - y[i]!;
-      const v = p * (1 - p);
-      ga += r;
-      gb += r * x[i]!;
-      haa += v;
-      hab += v * x[i]!;
-      hbb += v * x[i]! * x[i]!;
-    }
-    const det = haa * hbb - hab * hab;
-    const da = (hbb * ga - hab * gb) / det;
-    const db = (haa * gb - hab * ga) / det;
-    a -= da;
-    b -= db;
-    if (Math.abs(da) + Math.abs(db) < 1e-10) break;
-  }
-  return { a, b };
-}

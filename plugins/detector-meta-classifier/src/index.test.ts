@@ -2,7 +2,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { CardTask, DetectorRng, Examples, SampleOptions, SubjectTask } from '@sandtrap/detector-api';
-import { testDetector } from '@sandtrap/detector-tester';
+import { testDetector, testPluginPackage } from '@sandtrap/detector-tester';
 import { describe, expect, it } from 'vitest';
 import detector, { aurocOf, buildQuerySet, featurise, FEATURE_NAMES, fitLogistic, nameFinding, queryStats, rawFeatures, sigmoid, standardiser, type MetaClassifierState } from './index.js';
 import { REGENERATE_COMMAND, renderSchemaFile } from './schema-file.js';
@@ -161,18 +161,8 @@ describe('meta-classifier: method', () => {
     expect(state.classifiers[0]!.looAuroc).toBeGreaterThanOrEqual(0.9);
   }, 600_000);
 
-  it('meta.version is the package version (it is part of the result cache key)', () => {
-    const pkg = JSON.parse(readFileSync(join(pkgDir, 'package.json'), 'utf8')) as { version: string };
-    expect(detector.meta.version).toBe(pkg.version);
-  });
 
-  it('schema.json is generated from the options schema', () => {
-    let committed = '';
-    try {
-      committed = readFileSync(join(pkgDir, 'schema.json'), 'utf8');
-    } catch {
-      throw new Error(`schema.json is missing; generate it with: ${REGENERATE_COMMAND}`);
-    }
-    expect(committed, `schema.json is out of date with src/index.ts; regenerate it with: ${REGENERATE_COMMAND}`).toBe(renderSchemaFile());
-  });
 });
+
+// meta.version = package.json's version; schema.json = what the options schema renders.
+testPluginPackage(detector, { packageDir: pkgDir, renderSchemaFile, regenerateCommand: REGENERATE_COMMAND });

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { DetectorContext, OrganismCard, ReferenceOrganism, SubjectFor } from '@sandtrap/detector-api';
 import { validateOptions } from '@sandtrap/detector-api';
-import { auroc, testDetector } from '@sandtrap/detector-tester';
+import { auroc, testDetector, testPluginPackage } from '@sandtrap/detector-tester';
 import { describe, expect, it } from 'vitest';
 import detector, { featurise, type MetadataLeakOptions, type MetadataLeakState } from './index.js';
 import { REGENERATE_COMMAND, renderSchemaFile } from './schema-file.js';
@@ -167,17 +167,8 @@ describe('metadata-leak: method', () => {
     expect(featurise(other, 64).card).toEqual(f.card);
   });
 
-  it('meta.version is the package version (it is part of the result cache key)', () => {
-    expect(detector.meta.version).toBe(readJson<{ version: string }>(join(pkgDir, 'package.json')).version);
-  });
 
-  it('schema.json is generated from the options schema', () => {
-    let committed = '';
-    try {
-      committed = readFileSync(join(pkgDir, 'schema.json'), 'utf8');
-    } catch {
-      throw new Error(`schema.json is missing; generate it with: ${REGENERATE_COMMAND}`);
-    }
-    expect(committed, `schema.json is out of date with src/index.ts; regenerate it with: ${REGENERATE_COMMAND}`).toBe(renderSchemaFile());
-  });
 });
+
+// meta.version = package.json's version; schema.json = what the options schema renders.
+testPluginPackage(detector, { packageDir: pkgDir, renderSchemaFile, regenerateCommand: REGENERATE_COMMAND });

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { validateOptions, type DetectorContext, type SubjectFor } from '@sandtrap/detector-api';
-import { auroc, testDetector } from '@sandtrap/detector-tester';
+import { auroc, testDetector, testPluginPackage } from '@sandtrap/detector-tester';
 import { describe, expect, it } from 'vitest';
 import detector from './index.js';
 import { REGENERATE_COMMAND, renderSchemaFile } from './schema-file.js';
@@ -49,20 +49,7 @@ describe('random: method', () => {
     expect(validateOptions(detector, { seed: 3 }).errors.join('\n')).toMatch(/seed/);
   });
 
-  it('meta.version is the package version (it is part of the result cache key)', () => {
-    const pkg = JSON.parse(readFileSync(join(pkgDir, 'package.json'), 'utf8')) as { version: string };
-    expect(detector.meta.version).toBe(pkg.version);
-  });
 
-  it('schema.json is generated from the options schema', () => {
-    let committed = '';
-    try {
-      committed = readFileSync(join(pkgDir, 'schema.json'), 'utf8');
-    } catch {
-      throw new Error(`schema.json is missing; generate it with: ${REGENERATE_COMMAND}`);
-    }
-    expect(committed, `schema.json is out of date with src/index.ts; regenerate it with: ${REGENERATE_COMMAND}`).toBe(renderSchemaFile());
-  });
 
   it('on the zoo: distinct scores in [0, 1), AUROC of misaligned vs controls within the null range of 0.5', async () => {
     const pos: number[] = [];
@@ -86,3 +73,6 @@ describe('random: method', () => {
     expect(Math.abs(a - 0.5), `AUROC ${a.toFixed(3)} over ${pos.length} misaligned and ${neg.length} control organisms`).toBeLessThan(3.29 * se);
   });
 });
+
+// meta.version = package.json's version; schema.json = what the options schema renders.
+testPluginPackage(detector, { packageDir: pkgDir, renderSchemaFile, regenerateCommand: REGENERATE_COMMAND });

@@ -2,9 +2,9 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { validateOptions, type WhiteBoxSubject } from '@sandtrap/detector-api';
-import { testDetector } from '@sandtrap/detector-tester';
+import { testDetector, testPluginPackage } from '@sandtrap/detector-tester';
 import { describe, expect, it } from 'vitest';
-import detector, { anomalyIndex, fitLogistic1d, median, positionVocab, searchPositions } from './index.js';
+import detector, { anomalyIndex, median, positionVocab, searchPositions } from './index.js';
 import { REGENERATE_COMMAND, renderSchemaFile } from './schema-file.js';
 
 const pkgDir = fileURLToPath(new URL('..', import.meta.url));
@@ -68,16 +68,6 @@ describe('trigger-reconstruction: method', () => {
     expect(anomalyIndex([1, 1, 9, 9]).index).toBeCloseTo(1 / 1.4826, 10);
   });
 
-  it('logistic calibration: a positive slope on separated data, Laplace prior on one class', () => {
-    const fit = fitLogistic1d([0, 0, 0, 2, 2.5], [0, 0, 0, 1, 1], 1);
-    expect(fit.b).toBeGreaterThan(0);
-    const p = (x: number) => 1 / (1 + Math.exp(-(fit.a + fit.b * x)));
-    expect(p(0)).toBeLessThan(0.2);
-    expect(p(2.5)).toBeGreaterThan(0.75);
-    expect(p(2.5)).toBeLessThan(0.95); // the L2 penalty keeps a perfectly separated fit finite
-    expect(fitLogistic1d([1, 2, 3], [0, 0, 0], 1)).toEqual({ a: Math.log(1 / 4), b: 0 });
-  });
-
   it('search positions and the tokens each position may take', () => {
     expect(searchPositions(fakeSubject, 'context')).toEqual([0, 1, 3, 4]);
     expect(searchPositions(fakeSubject, 'all')).toEqual([0, 1, 2, 3, 4]);
@@ -97,20 +87,7 @@ describe('trigger-reconstruction: method', () => {
     expect(validateOptions(detector, { successThreshold: 1.5 }).errors.length).toBeGreaterThan(0);
   });
 
-  it('meta.version is the package version (it is part of the result cache key)', () => {
-    const pkg = JSON.parse(readFileSync(join(pkgDir, 'package.json'), 'utf8')) as { version: string };
-    expect(detector.meta.version).toBe(pkg.version);
-  });
 
-  it('schema.json is generated from the options schema', () => {
-    let committed = '';
-    try {
-      committed = readFileSync(join(pkgDir, 'schema.json'), 'utf8');
-    } catch {
-      throw new Error(`schema.json is missing; generate it with: ${REGENERATE_COMMAND}`);
-    }
-    expect(committed, `schema.json is out of date with src/index.ts; regenerate it with: ${REGENERATE_COMMAND}`).toBe(renderSchemaFile());
-  });
 });
 
 describe('trigger-reconstruction: on the smoke zoo', () => {
@@ -146,3 +123,6 @@ describe('trigger-reconstruction: on the smoke zoo', () => {
     }
   });
 });
+
+// meta.version = package.json's version; schema.json = what the options schema renders.
+testPluginPackage(detector, { packageDir: pkgDir, renderSchemaFile, regenerateCommand: REGENERATE_COMMAND });

@@ -1,9 +1,9 @@
-import { defineDetector, type DetectorContext, type OptionsSchema, type WhiteBoxSubject } from '@sandtrap/detector-api';
+import { defineDetector, type DetectorContext, type OptionsSchema, type WhiteBoxSubject, fitLogistic1d, sigmoid } from '@sandtrap/detector-api';
 import { reconstruct, type ClassTrigger, type ReconstructOptions } from './reconstruct.js';
-import { anomalyIndex, fitLogistic1d, sigmoid } from './stats.js';
+import { anomalyIndex } from './stats.js';
 
 export { positionVocab, reconstruct, searchPositions, type ClassTrigger, type ReconstructOptions } from './reconstruct.js';
-export { anomalyIndex, fitLogistic1d, median, MAD_CONSISTENCY } from './stats.js';
+export { anomalyIndex, median, MAD_CONSISTENCY } from './stats.js';
 
 /** The options schema. `schema.json` is generated from this object. */
 export const optionsSchema = {
