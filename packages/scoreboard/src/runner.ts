@@ -2,8 +2,10 @@ import { existsSync, realpathSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { readFile } from 'node:fs/promises';
 import {
   contentHash,
+  sha256,
   DEFAULT_BUDGET,
   deriveSeed,
   ProcessPool,
@@ -123,6 +125,12 @@ export interface PreparedDetector {
   options: Record<string, unknown>;
   /** Hash of the canonical options JSON (16 hex): part of the result cache key. */
   optionsHash: string;
+  /**
+   * Hash of the entry file's bytes (16 hex): part of the result cache key, so a rebuilt detector
+   * whose version was not bumped does not reuse results of its old code (a bundled package's entry
+   * holds all of its code; an unbundled one's only the entry module).
+   */
+  codeHash: string;
   hasConfigure: boolean;
 }
 
@@ -145,7 +153,8 @@ export async function prepareDetector(ref: DetectorRef, baseDir: string, backend
   const opts = validateOptions({ meta: info.meta, options: info.options ?? undefined }, located.options);
   if (!opts.value) throw new SandtrapError('SANDTRAP_PLUGIN_OPTIONS', `detector '${info.meta.name}': ${opts.errors.join('; ')}`);
   const options = opts.value as Record<string, unknown>;
-  return { located, meta: info.meta, options, optionsHash: contentHash(options), hasConfigure: Boolean(info.hasConfigure) };
+  const codeHash = sha256(await readFile(fileURLToPath(located.entry))).slice(0, 16);
+  return { located, meta: info.meta, options, optionsHash: contentHash(options), codeHash, hasConfigure: Boolean(info.hasConfigure) };
 }
 
 /** The seed of one cell: a function of the run seed, the detector and the organism only (not of order or shard). */
@@ -225,7 +234,10 @@ export async function runPrepared(p: PreparedDetector, o: RunPreparedOptions): P
         );
         let out: CellOutcome;
         try {
-          out = await pool.run<CellOutcome>({ ...base, type: 'configure', options, references, budget, seed: deriveSeed(seed, `configure:${meta.name}`) } satisfies WorkerTask, undefined, {
+          // configure() looks at every dev organism: it gets one cell's budget per organism (as the tester gives it).
+          const k = Math.max(1, references.length);
+          const configureBudget: BudgetLimits = { queries: budget.queries * k, finetuneSteps: budget.finetuneSteps * k, wallSeconds: budget.wallSeconds * k };
+          out = await pool.run<CellOutcome>({ ...base, type: 'configure', options, references, budget: configureBudget, seed: deriveSeed(seed, `configure:${meta.name}`) } satisfies WorkerTask, undefined, {
             timeoutMs: timeoutMs * Math.max(1, references.length),
           });
         } catch (e) {

@@ -76,6 +76,8 @@ export interface ManifestDetector {
   package?: string;
   options: Record<string, unknown>;
   optionsHash: string;
+  /** Hash of the detector's entry file: a changed build reruns its cells. */
+  codeHash: string;
   targets: string[];
   /** Key of its configure() record. */
   key: string;
@@ -160,12 +162,12 @@ function settingsOf(o: ScoreboardOptions): BoardSettings {
 }
 
 /** The content key of one cell: it changes exactly when the cell's result could. */
-export function cellKey(d: Pick<ManifestDetector, 'id' | 'version' | 'optionsHash'>, o: Pick<TestOrganism, 'id' | 'weights'>, s: Pick<BoardSettings, 'seed' | 'budget' | 'backend'>): string {
-  return contentHash({ detector: d.id, version: d.version, options: d.optionsHash, organism: o.id, weights: o.weights, seed: s.seed, budget: s.budget, backend: s.backend });
+export function cellKey(d: Pick<ManifestDetector, 'id' | 'version' | 'optionsHash' | 'codeHash'>, o: Pick<TestOrganism, 'id' | 'weights'>, s: Pick<BoardSettings, 'seed' | 'budget' | 'backend'>): string {
+  return contentHash({ detector: d.id, version: d.version, options: d.optionsHash, code: d.codeHash, organism: o.id, weights: o.weights, seed: s.seed, budget: s.budget, backend: s.backend });
 }
 
 function detectorKey(p: PreparedDetector, s: BoardSettings, specHash: string): string {
-  return contentHash({ detector: p.meta.name, version: p.meta.version, options: p.optionsHash, seed: s.seed, budget: s.budget, backend: s.backend, zoo: specHash });
+  return contentHash({ detector: p.meta.name, version: p.meta.version, options: p.optionsHash, code: p.codeHash, seed: s.seed, budget: s.budget, backend: s.backend, zoo: specHash });
 }
 
 /** configure()'s state, kept in `state/<key>.v8` (v8 serialisation keeps typed arrays). */
@@ -219,6 +221,7 @@ export async function runScoreboard(o: ScoreboardOptions): Promise<ScoreboardRes
     ...(p.located.packageName ? { package: p.located.packageName } : {}),
     options: p.options,
     optionsHash: p.optionsHash,
+    codeHash: p.codeHash,
     targets: [...(p.meta.targets ?? [])],
     key: detectorKey(p, settings, index.specHash),
   }));

@@ -115,7 +115,7 @@ describe('trigger-reconstruction: on the smoke zoo', () => {
       expect(v.kind).toBe(truth.kind);
       expect(v.targetClass).toBe(truth.targetClass);
       if (truth.kind === 'backdoor') {
-        expect(new Set(v.trigger!.tokens)).toEqual(new Set(truth.trigger!.tokens));
+        expect(v.trigger!.tokens).toEqual(truth.trigger!.tokens);
         for (const p of v.trigger!.positions!) expect(truth.trigger!.positions).toContain(p);
       } else {
         expect(v.trigger).toEqual({ tokens: truth.condition!.year, positions: [1] });

