@@ -194,12 +194,11 @@ export interface RunPreparedOptions {
  */
 export async function runPrepared(p: PreparedDetector, o: RunPreparedOptions): Promise<DetectorRun> {
   const index = await readZooIndex(o.zoo);
-  const byId = new Map(index.organisms.map((x) => [x.id, x]));
-  const chosen = o.organisms.map((id) => {
-    const x = byId.get(id);
-    if (!x) throw new SandtrapError('SANDTRAP_BAD_ARGUMENT', `--organism ${id}: no such organism in ${o.zoo}; see: sandtrap zoo list ${o.zoo}`);
-    return x;
-  });
+  const known = new Set(index.organisms.map((x) => x.id));
+  for (const id of o.organisms) if (!known.has(id)) throw new SandtrapError('SANDTRAP_BAD_ARGUMENT', `--organism ${id}: no such organism in ${o.zoo}; see: sandtrap zoo list ${o.zoo}`);
+  // In the zoo's order, each once.
+  const wanted = new Set(o.organisms);
+  const chosen = index.organisms.filter((x) => wanted.has(x.id));
   const budget: BudgetLimits = { ...DEFAULT_BUDGET, ...o.budget };
   const timeoutMs = (o.timeoutSeconds ?? budget.wallSeconds + 30) * 1000;
   const { located, meta, options } = p;
@@ -298,13 +297,11 @@ export async function runPrepared(p: PreparedDetector, o: RunPreparedOptions): P
 
 /** Run one detector over a zoo's organisms (`sandtrap detect`): {@link prepareDetector} then {@link runPrepared}. */
 export async function runDetector(o: RunDetectorOptions): Promise<DetectorRun> {
-  const index = await readZooIndex(o.zoo);
-  const split = o.split ?? 'test';
-  let chosen = index.organisms.filter((x) => split === 'all' || x.split === split).map((x) => x.id);
-  if (o.organisms?.length) {
-    const known = new Set(index.organisms.map((x) => x.id));
-    for (const id of o.organisms) if (!known.has(id)) throw new SandtrapError('SANDTRAP_BAD_ARGUMENT', `--organism ${id}: no such organism in ${o.zoo}; see: sandtrap zoo list ${o.zoo}`);
-    chosen = index.organisms.filter((x) => o.organisms!.includes(x.id)).map((x) => x.id);
+  // Explicit ids go straight to runPrepared, which names an unknown one; otherwise the split's organisms.
+  let chosen = o.organisms;
+  if (!chosen?.length) {
+    const split = o.split ?? 'test';
+    chosen = (await readZooIndex(o.zoo)).organisms.filter((x) => split === 'all' || x.split === split).map((x) => x.id);
   }
   const p = await prepareDetector(o.detector, o.baseDir, o.backend);
   return runPrepared(p, { ...o, organisms: chosen });

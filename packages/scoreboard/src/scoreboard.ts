@@ -13,7 +13,6 @@ import {
   writeFileAtomic,
   type BudgetLimits,
 } from '@sandtrap/core';
-import type { Access } from '@sandtrap/detector-api';
 import type { BoardCell, BoardDetector, BoardSettings, BoardZoo, Scoreboard } from './board.js';
 import { ERROR_SCORE, summarise, type SummaryCell } from './metrics.js';
 import { appendResult, appendResults, readResults, type CellRecord, type ConfigureRecord } from './results.js';
@@ -68,20 +67,12 @@ export type ScoreboardEvent =
   | { type: 'cell'; detector: string; record: CellRecord; done: number; failed: number; toRun: number; elapsedSeconds: number };
 
 /** One detector of a run, as run.json records it (enough to build the scoreboard without loading it). */
-export interface ManifestDetector {
-  id: string;
-  ref: string;
-  version: string;
-  access: Access;
-  package?: string;
-  options: Record<string, unknown>;
-  optionsHash: string;
+export type ManifestDetector = Pick<BoardDetector, 'id' | 'ref' | 'version' | 'access' | 'package' | 'options' | 'optionsHash' | 'targets'> & {
   /** Hash of the detector's entry file: a changed build reruns its cells. */
   codeHash: string;
-  targets: string[];
   /** Key of its configure() record. */
   key: string;
-}
+};
 
 /** `run.json`: what a (shard of a) run is, so `merge` can check shards belong together. */
 export interface RunManifest {

@@ -61,9 +61,14 @@ function onEvent(progress: Progress, quiet: boolean | undefined, backendLine: st
   };
 }
 
-async function finish(io: IO, f: { json?: boolean; quiet?: boolean }, out: string, board: Scoreboard, baselineFile: string | undefined, tolerance: number, extra: Record<string, unknown>): Promise<number> {
-  let baseline: BaselineReport | undefined;
-  if (baselineFile) baseline = compareBaseline(board, await loadBaseline(baselineFile), tolerance, baselineFile);
+/** A baseline read and validated once, before any compute (a bad one is exit 2 with nothing run). */
+interface LoadedBaseline {
+  file: string;
+  board: Scoreboard;
+}
+
+async function finish(io: IO, f: { json?: boolean; quiet?: boolean }, out: string, board: Scoreboard, base: LoadedBaseline | undefined, tolerance: number, extra: Record<string, unknown>): Promise<number> {
+  const baseline: BaselineReport | undefined = base ? compareBaseline(board, base.board, tolerance, base.file) : undefined;
   const files = [join(out, 'scoreboard.json'), ...(await writeReports(board, out, baseline))];
   if (f.json) {
     printJson(io, { ...extra, out, files, detectors: board.detectors.map((d) => ({ id: d.id, overall: d.overall, byKind: d.byKind })), ...(baseline ? { baseline: { file: baseline.file, tolerance, regressions: baseline.regressions } } : {}) });
@@ -98,9 +103,10 @@ export async function scoreboard(io: IO, g: GlobalOptions, f: ScoreboardFlags): 
   const shard = f.shard !== undefined ? parseShard(f.shard) : undefined;
   const tolerance = f.tolerance !== undefined ? parseTolerance(f.tolerance) : (config.tolerance ?? DEFAULT_TOLERANCE);
   const baselineFile = f.baseline ? resolve(io.cwd, f.baseline) : config.baseline ? resolve(dir, config.baseline) : undefined;
+  let base: LoadedBaseline | undefined;
   if (baselineFile) {
     if (shard && shard.count > 1) throw new SandtrapError('SANDTRAP_BAD_ARGUMENT', '--baseline with --shard: a shard has no scoreboard to compare; pass --baseline to sandtrap merge instead');
-    await loadBaseline(baselineFile); // bad baseline → exit 2 before any compute
+    base = { file: baselineFile, board: await loadBaseline(baselineFile) };
   }
   const timeout = f.timeout === undefined ? config.timeoutSeconds : Number(f.timeout);
   if (timeout !== undefined && !(timeout > 0)) throw new SandtrapError('SANDTRAP_BAD_ARGUMENT', `--timeout ${f.timeout}: expected seconds > 0`);
@@ -137,7 +143,7 @@ export async function scoreboard(io: IO, g: GlobalOptions, f: ScoreboardFlags): 
     return 0;
   }
   if (!g.quiet && !f.json) progress.log(`done: ${result.ran} cells run, ${result.cached} reused, ${result.failed} failed, ${fmtSeconds(summary.wallSeconds ?? 0)}`);
-  return finish(io, { json: f.json, quiet: g.quiet }, out, result.board, baselineFile, tolerance, summary);
+  return finish(io, { json: f.json, quiet: g.quiet }, out, result.board, base, tolerance, summary);
 }
 
 export interface MergeFlags {
@@ -153,7 +159,7 @@ export async function merge(io: IO, g: GlobalOptions, dirs: string[], f: MergeFl
   const out = resolve(io.cwd, f.out);
   const tolerance = f.tolerance !== undefined ? parseTolerance(f.tolerance) : DEFAULT_TOLERANCE;
   const baselineFile = f.baseline ? resolve(io.cwd, f.baseline) : undefined;
-  if (baselineFile) await loadBaseline(baselineFile);
+  const base = baselineFile ? { file: baselineFile, board: await loadBaseline(baselineFile) } : undefined;
   const { board } = await mergeShards({ dirs: dirs.map((d) => resolve(io.cwd, d)), out, ...(f.zoo ? { zoo: resolve(io.cwd, f.zoo) } : {}) });
-  return finish(io, { json: f.json, quiet: g.quiet }, out, board, baselineFile, tolerance, { merged: dirs.length });
+  return finish(io, { json: f.json, quiet: g.quiet }, out, board, base, tolerance, { merged: dirs.length });
 }
