@@ -29,6 +29,7 @@ import {
   createSubject,
   createTask,
   dimsOf,
+  evaluator,
   getRecipe,
   getTf,
   initBackend,
@@ -43,7 +44,6 @@ import {
   validate,
   baseKey,
   type Card,
-  type Evaluator,
   type Gate,
   type ResolvedSpec,
   type TrainBatch,
@@ -75,23 +75,6 @@ await initBackend('wasm');
 const tf = getTf();
 
 type Weights = Record<string, { shape: number[]; values: Float32Array }>;
-
-/** Core's gate evaluator (organism.ts keeps its own private; this is the same four lines). */
-function evaluator(model: Model, task: ReturnType<typeof createTask>, seed: number): Evaluator {
-  const predict = (b: { tokens: Int32Array; n: number }) => model.predictClasses(b.tokens, b.n);
-  return {
-    model,
-    task,
-    rng: Rng.derive(seed, 'gates'),
-    predict,
-    accuracy(b) {
-      const p = predict(b);
-      let c = 0;
-      for (let i = 0; i < b.n; i++) if (p[i] === b.labels[i]) c++;
-      return b.n ? c / b.n : 0;
-    },
-  };
-}
 
 /**
  * Plants the lock through rank-r adapters on every weight matrix (2-D parameter: the embedding,

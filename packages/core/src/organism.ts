@@ -91,7 +91,13 @@ export function dimsOf(task: SlotTask): ArchDims {
   return { vocabSize: task.describe().vocab.length, seqLen: task.seqLen, classes: task.numClasses };
 }
 
-function evaluator(model: Model, task: SlotTask, seed: number): Evaluator {
+/**
+ * The evaluator a recipe's gates are measured with: `model`'s predictions on `task`, with held-out
+ * draws from the `'gates'` stream derived from `seed` (a stream the training never uses). Building
+ * and re-verifying an organism both use it; experiments that check their own models against a
+ * recipe's gates should too, so the gates are measured the same way.
+ */
+export function evaluator(model: Model, task: SlotTask, seed: number): Evaluator {
   const predict = (b: Batch) => model.predictClasses(b.tokens, b.n);
   return {
     model,

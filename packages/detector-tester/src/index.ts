@@ -12,4 +12,5 @@ export { validateCases, TesterUsageError, CASE_KEYS, type TesterCases, type Expe
 export { resolveZooDir, openZoo, selectOrganisms, devOrganisms, DEFAULT_ZOO_CANDIDATES, type TesterZoo, type ZooEntry } from './zoo.js';
 export { asSubject, asCard, makeSubject, fingerprint, liveTensors, type Fingerprint } from './subject.js';
 export { auroc } from './auroc.js';
+export { fakeContext, type FakeContextInit } from './context.js';
 export { stateIssues } from './state.js';

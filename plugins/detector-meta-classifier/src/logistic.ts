@@ -1,5 +1,7 @@
-/** Logistic function, overflow-safe. */
-export const sigmoid = (z: number): number => (z >= 0 ? 1 / (1 + Math.exp(-z)) : Math.exp(z) / (1 + Math.exp(z)));
+import { sigmoid } from '@sandtrap/detector-api';
+
+/** Logistic function, overflow-safe: `@sandtrap/detector-api`'s, re-exported here for this package's index (public API). */
+export { sigmoid };
 
 const softplus = (z: number): number => (z > 0 ? z + Math.log1p(Math.exp(-z)) : Math.log1p(Math.exp(z)));
 

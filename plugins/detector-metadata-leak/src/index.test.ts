@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { DetectorContext, OrganismCard, ReferenceOrganism, SubjectFor } from '@sandtrap/detector-api';
 import { validateOptions } from '@sandtrap/detector-api';
-import { auroc, testDetector, testPluginPackage } from '@sandtrap/detector-tester';
+import { auroc, fakeContext, testDetector, testPluginPackage } from '@sandtrap/detector-tester';
 import { describe, expect, it } from 'vitest';
 import detector, { featurise, type MetadataLeakOptions, type MetadataLeakState } from './index.js';
 import { REGENERATE_COMMAND, renderSchemaFile } from './schema-file.js';
@@ -35,14 +35,7 @@ const hex = (r: ReturnType<typeof rng>, n: number) => Array.from({ length: n }, 
 function context(seed: number, options: Partial<MetadataLeakOptions> = {}): DetectorContext<MetadataLeakOptions> {
   const v = validateOptions<MetadataLeakOptions>(detector, options);
   if (!v.value) throw new Error(v.errors.join('\n'));
-  return {
-    tf: undefined as never,
-    rng: rng(seed),
-    log: () => {},
-    signal: new AbortController().signal,
-    options: v.value,
-    budget: { queries: 0, finetuneSteps: 0, wallSeconds: 0, used: () => ({ queries: 0, finetuneSteps: 0, wallSeconds: 0 }) },
-  };
+  return fakeContext({ options: v.value, seed });
 }
 
 /** A subject that has a card and throws on everything else: the detector may read only metadata. */

@@ -3,6 +3,7 @@
  * the design matrices here are tens of rows by a few hundred columns, so tensors would only add
  * dispatch overhead and tensor-hygiene risk.
  */
+import { sigmoid } from '@sandtrap/detector-api';
 
 export interface LogisticFit {
   weights: number[];
@@ -10,7 +11,8 @@ export interface LogisticFit {
   iterations: number;
 }
 
-export const sigmoid = (z: number): number => (z >= 0 ? 1 / (1 + Math.exp(-z)) : Math.exp(z) / (1 + Math.exp(z)));
+/** Logistic function, overflow-safe: `@sandtrap/detector-api`'s, re-exported for this package's other modules. */
+export { sigmoid };
 
 /** log(1 + e^z) without overflow. */
 const softplus = (z: number): number => (z > 0 ? z + Math.log1p(Math.exp(-z)) : Math.log1p(Math.exp(z)));

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { validateOptions, type DetectorContext, type GrayBoxSubject, type WeightTransform } from '@sandtrap/detector-api';
-import { testDetector, testPluginPackage } from '@sandtrap/detector-tester';
+import { fakeContext, testDetector, testPluginPackage } from '@sandtrap/detector-tester';
 import { describe, expect, it } from 'vitest';
 import detector, {
   accuracy,
@@ -27,29 +27,10 @@ const zoo = process.env.SANDTRAP_ZOO ?? join(pkgDir, '../../fixtures/zoo-smoke')
 const FAST = { sigmas: [0.04, 0.08, 0.12, 0.16, 0.2], seeds: 2, n: 128 };
 const t = testDetector(detector, { zoo, seed: 1, options: FAST });
 
-/** mulberry32 with Box–Muller: a seeded `ctx.rng` for the unit tests. */
-function rng(seed: number) {
-  let a = seed >>> 0;
-  const float = () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let x = Math.imul(a ^ (a >>> 15), 1 | a);
-    x = (x + Math.imul(x ^ (x >>> 7), 61 | x)) ^ x;
-    return ((x ^ (x >>> 14)) >>> 0) / 4294967296;
-  };
-  return { float, int: (n: number) => Math.floor(float() * n), normal: () => Math.sqrt(-2 * Math.log(1 - float())) * Math.cos(2 * Math.PI * float()) };
-}
-
 function context(options: Partial<NoiseInjectionOptions>, seed = 7): DetectorContext<NoiseInjectionOptions> {
   const v = validateOptions<NoiseInjectionOptions>(detector, options);
   if (!v.value) throw new Error(v.errors.join('\n'));
-  return {
-    tf: undefined as never,
-    rng: rng(seed),
-    log: () => {},
-    signal: new AbortController().signal,
-    options: v.value,
-    budget: { queries: Infinity, finetuneSteps: 0, wallSeconds: Infinity, used: () => ({ queries: 0, finetuneSteps: 0, wallSeconds: 0 }) },
-  };
+  return fakeContext({ options: v.value, seed });
 }
 
 /**
@@ -116,8 +97,8 @@ describe('noise-injection: the statistic', () => {
     expect(Array.from(out)).toEqual([1.1, 1.8, 3.05].map(Math.fround));
     expect(Array.from(v)).toEqual([1, 2, 3]);
     // With a real normal generator, the noise has standard deviation σ.
-    const r = rng(3);
-    const big = addGaussian(new Float32Array(20000), 0.05, r.normal);
+    const r = fakeContext({ seed: 3 }).rng;
+    const big = addGaussian(new Float32Array(20000), 0.05, () => r.normal());
     const sd = Math.sqrt(big.reduce((s, x) => s + x * x, 0) / big.length);
     expect(sd).toBeCloseTo(0.05, 2);
   });

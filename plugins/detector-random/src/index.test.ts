@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { validateOptions, type DetectorContext, type SubjectFor } from '@sandtrap/detector-api';
-import { auroc, testDetector, testPluginPackage } from '@sandtrap/detector-tester';
+import { auroc, fakeContext, testDetector, testPluginPackage } from '@sandtrap/detector-tester';
 import { describe, expect, it } from 'vitest';
 import detector from './index.js';
 import { REGENERATE_COMMAND, renderSchemaFile } from './schema-file.js';
@@ -21,26 +21,22 @@ const untouchable = new Proxy({} as SubjectFor<'black-box'>, {
   },
 });
 
-function fakeContext(draw: number): DetectorContext<Record<string, never>> {
+/** A context whose `rng.float()` gives `draw` once, then NaN, and whose `rng.int()` and `rng.normal()` give NaN. */
+function scriptedContext(draw: number): DetectorContext<Record<string, never>> {
   let calls = 0;
-  return {
-    tf: undefined as never,
-    rng: {
-      float: () => (calls++ === 0 ? draw : Number.NaN),
-      int: () => Number.NaN,
-      normal: () => Number.NaN,
-    },
-    log: () => {},
-    signal: new AbortController().signal,
-    options: {},
-    budget: { queries: 0, finetuneSteps: 0, wallSeconds: 0, used: () => ({ queries: 0, finetuneSteps: 0, wallSeconds: 0 }) },
+  const ctx = fakeContext<Record<string, never>>();
+  ctx.rng = {
+    float: () => (calls++ === 0 ? draw : Number.NaN),
+    int: () => Number.NaN,
+    normal: () => Number.NaN,
   };
+  return ctx;
 }
 
 describe('random: method', () => {
   it('scores exactly one ctx.rng.float() draw and never touches the subject', async () => {
     for (const draw of [0, 0.25, 0.999]) {
-      expect(await detector.detect(untouchable, fakeContext(draw), undefined)).toEqual({ score: draw });
+      expect(await detector.detect(untouchable, scriptedContext(draw), undefined)).toEqual({ score: draw });
     }
   });
 
