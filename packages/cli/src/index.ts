@@ -121,6 +121,7 @@ export async function run(argv: readonly string[], io: IO = processIO()): Promis
     .option('--resamples <n>', 'bootstrap resamples for the CIs (default 1000)')
     .option('--timeout <seconds>', 'per cell; the worker is killed past it (default: wall budget + 30)')
     .option('--memory <mb>', 'heap limit of a cell process, MB (default 2048)')
+    .option('--retry-errors', 'on a rerun, run the cells recorded as errors again (default: they count as finished)')
     .option('--json', 'print JSON only')
     .action(async (opts: ScoreboardFlags, cmd: Command) => {
       code = await scoreboard(io, globals(cmd), opts);

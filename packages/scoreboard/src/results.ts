@@ -5,8 +5,10 @@ import type { FailureReason } from './protocol.js';
 
 /**
  * `results.jsonl`: one JSON line per finished cell (and per finished `configure()`), appended with
- * a single `write` each. A run killed mid-write leaves at most one partial last line, which the
- * next run cuts off before appending; every complete line is a finished cell that is never redone.
+ * a single `write` each; the file is never rewritten. A run killed mid-write leaves at most one
+ * partial last line, which the next run cuts off before appending; every complete line is a
+ * finished cell that is not redone — except an errored one under `retryErrors`, whose new result
+ * is appended as another line with the same key. Readers take the **latest** line of a key.
  */
 export interface CellRecord {
   type: 'cell';
@@ -39,7 +41,9 @@ export interface ConfigureRecord {
 export type ResultRecord = CellRecord | ConfigureRecord;
 
 export interface ResultsFile {
+  /** The latest record of each cell key (a retried cell has several lines; the last one counts). */
   cells: Map<string, CellRecord>;
+  /** The latest record of each detector key. */
   configures: Map<string, ConfigureRecord>;
   /** Bytes of a partial last line that were cut off (a run killed mid-append). */
   repaired: number;
@@ -53,6 +57,8 @@ function isRecord(x: unknown): x is ResultRecord {
 /**
  * Reads a results.jsonl. A missing file is empty. A partial last line (no newline: the writer was
  * killed) is cut off when `repair` is set. Any other unreadable line is an error naming the line.
+ * A key on several lines (a cell rerun by `--retry-errors`, a configure() rerun with it) counts
+ * once, with its latest line: later lines were appended later.
  */
 export async function readResults(path: string, opts: { repair?: boolean } = {}): Promise<ResultsFile> {
   let text: string;
@@ -84,6 +90,7 @@ export async function readResults(path: string, opts: { repair?: boolean } = {})
     if (!isRecord(r)) {
       throw new SandtrapError('SANDTRAP_BAD_ARGUMENT', `${path}:${i + 1}: not a result record (${line.slice(0, 60)}…); remove that line or delete the file to rerun every cell`);
     }
+    // Latest line wins (Map.set replaces the value of a key seen before).
     if (r.type === 'cell') cells.set(r.key, r);
     else configures.set(r.key, r);
   }

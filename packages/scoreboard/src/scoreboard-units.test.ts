@@ -1,15 +1,16 @@
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readCard, readZooIndex } from '@sandtrap/core';
 import { compareBaseline, describeRegression, parseTolerance } from './baseline.js';
 import type { Scoreboard } from './board.js';
 import { checkScoreboard, renderScoreboardSchema } from './board-schema.js';
 import { loadConfig } from './config.js';
 import { makeBoard } from './report/fixtures.js';
-import { appendResult, readResults, type CellRecord } from './results.js';
-import { parseShard } from './scoreboard.js';
+import { appendResult, readResults, type CellRecord, type ConfigureRecord } from './results.js';
+import { cellKey, mergeShards, parseShard, type ManifestDetector, type RunManifest } from './scoreboard.js';
 
 const pkgDir = fileURLToPath(new URL('..', import.meta.url));
 let tmp: string;
@@ -68,6 +69,93 @@ describe('results.jsonl', () => {
   });
   it('a missing file is empty', async () => {
     expect((await readResults(join(tmp, 'none.jsonl'))).cells.size).toBe(0);
+  });
+  it('a key on several lines counts once and its latest line wins (a cell retried with --retry-errors)', async () => {
+    const p = join(tmp, 'd.jsonl');
+    const failed: CellRecord = { ...rec('k1'), status: 'error', reason: 'threw', message: 'boom' };
+    delete failed.verdict;
+    const conf = (status: 'ok' | 'error'): ConfigureRecord => ({ type: 'configure', key: 'd1', detector: 'd', status, ...(status === 'error' ? { message: 'timeout: slow' } : {}), seconds: 1 });
+    await appendResult(p, conf('error'));
+    await appendResult(p, failed);
+    await appendResult(p, rec('k2'));
+    await appendResult(p, { ...failed, message: 'boom again' });
+    await appendResult(p, conf('ok'));
+    await appendResult(p, { ...rec('k1'), verdict: { score: 0.9, flagged: true } });
+    const r = await readResults(p);
+    expect(r.cells.size).toBe(2);
+    expect(r.cells.get('k1')).toMatchObject({ status: 'ok', verdict: { score: 0.9 } });
+    expect(r.cells.get('k2')).toMatchObject({ status: 'ok', verdict: { score: 0.5 } });
+    expect(r.configures.size).toBe(1);
+    expect(r.configures.get('d1')?.status).toBe('ok');
+    // The file is only appended to: every line is still there.
+    expect((await readFile(p, 'utf8')).trim().split('\n')).toHaveLength(6);
+  });
+  it('an error as the latest line wins too (a retry that failed again)', async () => {
+    const p = join(tmp, 'e.jsonl');
+    await appendResult(p, { ...rec('k1'), status: 'error', reason: 'timeout', message: 'first' });
+    await appendResult(p, { ...rec('k1'), status: 'error', reason: 'threw', message: 'second' });
+    const r = await readResults(p);
+    expect(r.cells.size).toBe(1);
+    expect(r.cells.get('k1')).toMatchObject({ reason: 'threw', message: 'second' });
+  });
+});
+
+describe('mergeShards: a retried cell', () => {
+  const smoke = fileURLToPath(new URL('../../../fixtures/zoo-smoke', import.meta.url));
+  it('counts once, with its latest line, and the merged results.jsonl has one line per key', async () => {
+    const index = await readZooIndex(smoke);
+    const test = index.organisms.filter((o) => o.split === 'test').map((o) => o.id).sort();
+    const weights = new Map(await Promise.all(test.map(async (id) => [id, (await readCard(join(smoke, 'organisms', id))).files['weights.bin'].sha256] as const)));
+    const settings: RunManifest['settings'] = { split: 'test', seed: 1, resamples: 20, level: 0.95, backend: 'cpu', budget: { queries: 1000, finetuneSteps: 0, wallSeconds: 10 } };
+    const d: ManifestDetector = { id: 'fake', ref: './fake.js', version: '1.0.0', access: 'black-box', options: {}, optionsHash: 'o', targets: [], codeHash: 'c', key: 'dkey' };
+    const keys = test.map((id) => cellKey(d, { id, weights: weights.get(id)! }, settings));
+    const cell = (i: number, status: 'ok' | 'error'): CellRecord => ({
+      type: 'cell',
+      key: keys[i]!,
+      detector: 'fake',
+      version: '1.0.0',
+      optionsHash: 'o',
+      organism: test[i]!,
+      status,
+      ...(status === 'ok' ? { verdict: { score: i / test.length, flagged: false } } : { reason: 'threw' as const, message: 'flaky' }),
+      seconds: 0.1,
+      queries: 1,
+      finetuneSteps: 0,
+    });
+    const dirs = [join(tmp, 'shard-1'), join(tmp, 'shard-2')];
+    for (const [s, dir] of dirs.entries()) {
+      await mkdir(dir, { recursive: true });
+      const mine = keys.map((_, i) => i).filter((i) => i % 2 === s);
+      const manifest: RunManifest = {
+        schemaVersion: 1,
+        zoo: { dir: smoke, name: index.name, specHash: index.specHash },
+        settings,
+        detectors: [d],
+        shard: { index: s + 1, count: 2 },
+        cells: mine.map((i) => keys[i]!),
+        timing: { startedAt: '2026-01-01T00:00:00.000Z', finishedAt: '2026-01-01T00:00:01.000Z', wallSeconds: 1 },
+      };
+      await writeFile(join(dir, 'run.json'), JSON.stringify(manifest));
+      const results = join(dir, 'results.jsonl');
+      // Shard 1 ran its first cell with an error, then retried it; shard 2's configure() failed once.
+      if (s === 1) await appendResult(results, { type: 'configure', key: 'dkey', detector: 'fake', status: 'error', message: 'crashed: x', seconds: 0 });
+      for (const i of mine) await appendResult(results, cell(i, i === 0 ? 'error' : 'ok'));
+      if (s === 0) await appendResult(results, cell(0, 'ok'));
+      if (s === 1) await appendResult(results, { type: 'configure', key: 'dkey', detector: 'fake', status: 'ok', seconds: 2 });
+    }
+    const out = join(tmp, 'merged');
+    const { board } = await mergeShards({ dirs, out });
+    const det = board.detectors[0]!;
+    expect(det.cells).toHaveLength(test.length);
+    expect(det.cells.every((c) => c.status === 'ok')).toBe(true);
+    expect(det.cells[0]).toMatchObject({ organism: test[0], status: 'ok', score: 0 });
+    expect(det.overall.cost.errors).toBe(0);
+    expect(det.configure?.status).toBe('ok');
+    const lines = (await readFile(join(out, 'results.jsonl'), 'utf8')).trim().split('\n').map((l) => JSON.parse(l) as { type: string; key: string });
+    const cellKeys = lines.filter((l) => l.type === 'cell').map((l) => l.key);
+    expect(cellKeys).toHaveLength(test.length);
+    expect(new Set(cellKeys).size).toBe(test.length);
+    expect(lines.filter((l) => l.type === 'configure')).toHaveLength(1);
   });
 });
 
@@ -130,6 +218,13 @@ describe('loadConfig', () => {
     expect(c.file).toBe(join(dir, 'sandtrap.config.ts'));
     expect(c.dir).toBe(dir);
     expect(c.config).toEqual({ zoo: 'zoo', detectors: ['random', ['noise-injection', { seeds: 2 }]], workers: 2 });
+  });
+  it('takes retryErrors as a boolean', async () => {
+    const dir = await mkdtemp(join(tmp, 'retry-'));
+    await writeFile(join(dir, 'sandtrap.config.json'), JSON.stringify({ retryErrors: true }));
+    expect((await loadConfig(dir)).config).toEqual({ retryErrors: true });
+    await writeFile(join(dir, 'sandtrap.config.json'), JSON.stringify({ retryErrors: 'yes' }));
+    await expect(loadConfig(dir)).rejects.toThrow(/\/retryErrors: must be boolean/);
   });
   it('loads .js and .json, and none → defaults', async () => {
     const dir = await mkdtemp(join(tmp, 'js-'));

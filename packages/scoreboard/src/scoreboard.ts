@@ -1,4 +1,5 @@
 import { mkdir, readFile, rm } from 'node:fs/promises';
+import { cpus } from 'node:os';
 import { join, resolve } from 'node:path';
 import { deserialize, serialize } from 'node:v8';
 import {
@@ -58,11 +59,43 @@ export interface ScoreboardOptions {
   backendRequest: string;
   backend: string;
   shard?: Shard;
+  /**
+   * Rerun the cells whose recorded result is an error (threw, budget, timeout…) instead of reusing
+   * it; the new result is appended to results.jsonl and, being the latest line, is the one that
+   * counts. Default false: an errored cell is finished like any other.
+   */
+  retryErrors?: boolean;
   onEvent?: (e: ScoreboardEvent) => void;
 }
 
+/** What a run will do, per detector in run order: its cells to run (new and retried). */
+export interface PlanDetector {
+  detector: string;
+  toRun: number;
+}
+
 export type ScoreboardEvent =
-  | { type: 'plan'; total: number; cached: number; toRun: number; detectors: number; organisms: number; shard: Shard }
+  | {
+      type: 'plan';
+      /** Cells of this run (or shard). */
+      total: number;
+      /** Cells reused from results.jsonl (not run). */
+      cached: number;
+      /** Of `cached`: errored cells reused as they are (without `retryErrors`). */
+      cachedErrors: number;
+      /** Errored cells that run again (`retryErrors`); part of `toRun`. */
+      retry: number;
+      /** Cells that run: never run before, plus `retry`. `cached + toRun = total`. */
+      toRun: number;
+      detectors: number;
+      organisms: number;
+      shard: Shard;
+      /** Cell processes per detector (its pool is at most this large, and at most its cells). */
+      workers: number;
+      /** Per-cell kill timeout in force, seconds. */
+      timeoutSeconds: number;
+      byDetector: PlanDetector[];
+    }
   | { type: 'configure'; detector: string; phase: 'start' | 'done'; status?: 'ok' | 'error'; message?: string; cached?: boolean }
   | { type: 'cell'; detector: string; record: CellRecord; done: number; failed: number; toRun: number; elapsedSeconds: number };
 
@@ -90,7 +123,10 @@ export interface ScoreboardResult {
   manifest: RunManifest;
   /** Present when every cell of the run is done and the run is not a shard of several. */
   board?: Scoreboard;
+  /** Cells run by this invocation (including `retried`). */
   ran: number;
+  /** Of `ran`: errored cells run again (`retryErrors`). */
+  retried: number;
   cached: number;
   failed: number;
 }
@@ -181,9 +217,10 @@ function stateCache(dir: string, key: string): StateCache {
 
 /**
  * Runs every detector on every test-split organism of a zoo (or this shard's share), appending
- * each finished cell to `out/results.jsonl` and skipping cells already there, then — when the run
- * is whole — builds the scoreboard. Bad input (missing zoo, no controls, unknown or broken
- * detector, bad options) throws a one-line SandtrapError before any cell runs.
+ * each finished cell to `out/results.jsonl` and skipping cells already there (with `retryErrors`,
+ * cells recorded as errors run again), then — when the run is whole — builds the scoreboard. Bad
+ * input (missing zoo, no controls, unknown or broken detector, bad options) throws a one-line
+ * SandtrapError before any cell runs.
  */
 export async function runScoreboard(o: ScoreboardOptions): Promise<ScoreboardResult> {
   const startedAt = new Date().toISOString();
@@ -232,9 +269,17 @@ export async function runScoreboard(o: ScoreboardOptions): Promise<ScoreboardRes
 
   const resultsPath = join(o.out, 'results.jsonl');
   const existing = await readResults(resultsPath, { repair: true });
-  const todo = mine.filter((c) => !existing.cells.has(c.key));
+  // A cell is done when results.jsonl has a line for it (the latest one counts); with retryErrors,
+  // a cell whose latest line is an error is not done: it runs again and its new line is appended.
+  const isError = (c: { key: string }) => existing.cells.get(c.key)?.status === 'error';
+  const todo = mine.filter((c) => !existing.cells.has(c.key) || (o.retryErrors === true && isError(c)));
+  const retry = o.retryErrors ? todo.filter(isError).length : 0;
   const cached = mine.length - todo.length;
-  o.onEvent?.({ type: 'plan', total: mine.length, cached, toRun: todo.length, detectors: detectors.length, organisms: organisms.length, shard });
+  const cachedErrors = o.retryErrors ? 0 : mine.filter(isError).length;
+  const workers = Math.max(1, o.workers ?? cpus().length);
+  const timeoutSeconds = o.timeoutSeconds ?? budgetOf(o.budget).wallSeconds + 30;
+  const byDetector = detectors.map((d, di) => ({ detector: d.id, toRun: todo.filter((c) => c.di === di).length }));
+  o.onEvent?.({ type: 'plan', total: mine.length, cached, cachedErrors, retry, toRun: todo.length, detectors: detectors.length, organisms: organisms.length, shard, workers, timeoutSeconds, byDetector });
 
   let done = 0;
   let failed = 0;
@@ -299,7 +344,7 @@ export async function runScoreboard(o: ScoreboardOptions): Promise<ScoreboardRes
 
   manifest.timing = { startedAt, finishedAt: new Date().toISOString(), wallSeconds: (performance.now() - t0) / 1000 };
   await writeFileAtomic(join(o.out, 'run.json'), `${JSON.stringify(manifest, null, 2)}\n`);
-  const result: ScoreboardResult = { manifest, ran: done, cached, failed };
+  const result: ScoreboardResult = { manifest, ran: done, retried: retry, cached, failed };
   if (shard.count === 1) {
     const records = await readResults(resultsPath);
     result.board = buildBoard(manifest, organisms, records.cells, records.configures, manifest.timing);
@@ -435,8 +480,10 @@ export interface MergeOptions {
 
 /**
  * Combines shard output folders into one: checks they are shards 1..n of the same run (zoo,
- * settings, detectors), unions their results.jsonl into `out`, and builds the scoreboard — the
- * same scoreboard.json an unsharded run writes, up to timing fields.
+ * settings, detectors), unions their results.jsonl into `out` (the latest line of each key of a
+ * shard: a cell retried with `--retry-errors` counts once, with its retried result; the merged
+ * file has one line per key), and builds the scoreboard — the same scoreboard.json an unsharded
+ * run writes, up to timing fields.
  */
 export async function mergeShards(o: MergeOptions): Promise<{ board: Scoreboard; manifest: RunManifest }> {
   if (o.dirs.length === 0) throw new SandtrapError('SANDTRAP_BAD_ARGUMENT', 'merge: name the shard output folders to merge (sandtrap merge DIR... --out DIR)');

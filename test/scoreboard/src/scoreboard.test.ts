@@ -15,6 +15,7 @@ const here = dirname(fileURLToPath(import.meta.url));
 const repo = resolve(here, '../../..');
 const smoke = join(repo, 'fixtures/zoo-smoke');
 const fuzz = join(repo, 'fixtures/detectors/filler-fuzz.js');
+const flaky = resolve(here, '../fixtures/flaky.js');
 
 interface Result {
   code: number;
@@ -23,9 +24,9 @@ interface Result {
 }
 
 /** Runs the built `sandtrap` binary; never throws on a non-zero exit. */
-function cli(args: string[], cwd = repo): Promise<Result> {
+function cli(args: string[], cwd = repo, env: Record<string, string> = {}): Promise<Result> {
   return new Promise((done) => {
-    execFile(process.execPath, [bin, ...args], { cwd, maxBuffer: 64 * 1024 * 1024, env: { ...process.env, CI: '1' } }, (err, stdout, stderr) => {
+    execFile(process.execPath, [bin, ...args], { cwd, maxBuffer: 64 * 1024 * 1024, env: { ...process.env, CI: '1', ...env } }, (err, stdout, stderr) => {
       const code = err ? (typeof (err as { code?: unknown }).code === 'number' ? (err as { code: number }).code : 1) : 0;
       done({ code, stdout, stderr });
     });
@@ -210,6 +211,82 @@ describe('kill part-way, rerun', () => {
     const clean = await cli(['scoreboard', '--config', config, '--out', join(tmp, 'uninterrupted')]);
     expect(clean.code, clean.stderr).toBe(0);
     expect(stripTiming(await readJson(join(out, 'scoreboard.json')))).toEqual(stripTiming(await readJson(join(tmp, 'uninterrupted', 'scoreboard.json'))));
+  });
+});
+
+describe('--retry-errors', () => {
+  // The flaky fixture fails where SANDTRAP_TEST_FLAKY says: the environment is not part of a
+  // cell's key, so a rerun without it has the same keys and only the flag decides what runs.
+  type Board = Json & { detectors: (Json & { configure?: { status: string }; overall: { cost: { errors: number } }; cells: { organism: string; status: string; reason?: string }[] })[] };
+  const run = (out: string, env: Record<string, string>, ...extra: string[]) => cli(['scoreboard', '--zoo', zoo, '--detectors', flaky, '--out', out, '--workers', '2', ...extra], repo, env);
+  let clean: Board;
+  let failing: string[];
+  beforeAll(async () => {
+    const r = await run(join(tmp, 'flaky-clean'), {});
+    expect(r.code, r.stderr).toBe(0);
+    clean = await readJson<Board>(join(tmp, 'flaky-clean', 'scoreboard.json'));
+    expect(clean.detectors[0]!.cells.every((c) => c.status === 'ok')).toBe(true);
+    failing = clean.detectors[0]!.cells.map((c) => c.organism).filter((_, i) => i % 3 === 0);
+  });
+
+  it('reruns exactly the errored cells, appends their lines, and ends with the clean run\'s scoreboard', async () => {
+    const out = join(tmp, 'flaky-cells');
+    const E = failing.length;
+    const first = await run(out, { SANDTRAP_TEST_FLAKY: failing.join(',') });
+    expect(first.code, first.stderr).toBe(0);
+    const broken = await readJson<Board>(join(out, 'scoreboard.json'));
+    expect(broken.detectors[0]!.cells.filter((c) => c.status === 'error').map((c) => c.organism)).toEqual(failing);
+    expect(broken.detectors[0]!.cells.filter((c) => c.status === 'error').every((c) => c.reason === 'threw')).toBe(true);
+    const before = await readFile(join(out, 'results.jsonl'), 'utf8');
+
+    // Without the flag: errored cells are finished; nothing runs, the file is untouched.
+    const plain = await run(out, {}, '--json');
+    expect(plain.code, plain.stderr).toBe(0);
+    expect(JSON.parse(plain.stdout)).toMatchObject({ ran: 0, retried: 0, reused: 8 });
+    expect(plain.stderr).toMatch(new RegExp(`8 already done \\(${E} of them errors; --retry-errors runs those again\\), 0 to run`));
+    expect(await readFile(join(out, 'results.jsonl'), 'utf8')).toBe(before);
+    expect(stripTiming(await readJson(join(out, 'scoreboard.json')))).toEqual(stripTiming(broken));
+
+    // With it: exactly the E errored cells run; their new lines are appended, the old ones stay.
+    const retry = await run(out, {}, '--retry-errors', '--json');
+    expect(retry.code, retry.stderr).toBe(0);
+    expect(JSON.parse(retry.stdout)).toMatchObject({ ran: E, retried: E, reused: 8 - E, failed: 0 });
+    expect(retry.stderr).toMatch(new RegExp(`${8 - E} already done, ${E} errored to retry, 0 to run`));
+    const after = await readFile(join(out, 'results.jsonl'), 'utf8');
+    expect(after.startsWith(before)).toBe(true);
+    const lines = await cellLines(out);
+    expect(lines).toHaveLength(8 + E);
+    expect(new Set(lines.map((l) => l.key)).size).toBe(8);
+    const fixed = await readJson<Board>(join(out, 'scoreboard.json'));
+    expect(fixed.detectors[0]!.overall.cost.errors).toBe(0);
+    expect(stripTiming(fixed)).toEqual(stripTiming(clean));
+
+    // Nothing errored is left: another retry runs nothing.
+    const again = await run(out, {}, '--retry-errors', '--json');
+    expect(JSON.parse(again.stdout)).toMatchObject({ ran: 0, retried: 0, reused: 8 });
+    expect(again.stderr).toMatch(/8 already done, 0 errored to retry, 0 to run/);
+  });
+
+  it('a failed configure() is retried too (its cells failed with configure-failed), set by the config file', async () => {
+    const out = join(tmp, 'flaky-configure');
+    const first = await run(out, { SANDTRAP_TEST_FLAKY: 'configure' });
+    expect(first.code, first.stderr).toBe(0);
+    const broken = await readJson<Board>(join(out, 'scoreboard.json'));
+    expect(broken.detectors[0]!.configure?.status).toBe('error');
+    expect(broken.detectors[0]!.cells.every((c) => c.reason === 'configure-failed')).toBe(true);
+
+    const config = join(tmp, 'retry.config.json');
+    await writeFile(config, JSON.stringify({ zoo, detectors: [flaky], out, workers: 2, retryErrors: true }));
+    const retry = await cli(['scoreboard', '--config', config, '--json']);
+    expect(retry.code, retry.stderr).toBe(0);
+    expect(JSON.parse(retry.stdout)).toMatchObject({ ran: 8, retried: 8, reused: 0, failed: 0 });
+    expect(retry.stderr).toMatch(/0 already done, 8 errored to retry, 0 to run/);
+    expect(retry.stderr).toMatch(/flaky: configure\(\) ok/);
+    const fixed = await readJson<Board>(join(out, 'scoreboard.json'));
+    expect(fixed.detectors[0]!.configure?.status).toBe('ok');
+    expect(stripTiming(fixed)).toEqual(stripTiming(clean));
+    const configures = (await readFile(join(out, 'results.jsonl'), 'utf8')).split('\n').filter(Boolean).map((l) => JSON.parse(l) as { type: string; status: string }).filter((r) => r.type === 'configure');
+    expect(configures.map((r) => r.status)).toEqual(['error', 'ok']);
   });
 });
 

@@ -19,6 +19,7 @@ import {
 } from '@sandtrap/scoreboard';
 import { printJson, type GlobalOptions, type IO } from '../io.js';
 import { parsePositiveInt, parseSeed } from '../params.js';
+import { EtaTracker } from '../eta.js';
 import { createProgress, type Progress } from '../progress.js';
 
 export interface ScoreboardFlags {
@@ -34,29 +35,40 @@ export interface ScoreboardFlags {
   resamples?: string;
   timeout?: string;
   memory?: string;
+  retryErrors?: boolean;
   json?: boolean;
 }
 
 const fmtSeconds = (s: number) => (s >= 90 ? `${Math.floor(s / 60)} min ${Math.round(s % 60)} s` : `${Math.round(s)} s`);
 
+/** The plan line: `N already done, [E errored to retry, ]M to run` — the parts add up to the cells. */
+function planLine(e: Extract<ScoreboardEvent, { type: 'plan' }>, retryErrors: boolean): string {
+  const shard = e.shard.count > 1 ? ` (shard ${e.shard.index}/${e.shard.count})` : '';
+  const done = e.cachedErrors > 0 ? `${e.cached} already done (${e.cachedErrors} of them errors; --retry-errors runs those again)` : `${e.cached} already done`;
+  const parts = retryErrors ? [done, `${e.retry} errored to retry`, `${e.toRun - e.retry} to run`] : [done, `${e.toRun} to run`];
+  return `scoreboard${shard}: ${e.detectors} detector(s) × ${e.organisms} test organisms → ${e.total} cells; ${parts.join(', ')}`;
+}
+
 /** Progress lines/bar for a scoreboard run: cells done / failed / ETA, configure() phases. */
-function onEvent(progress: Progress, quiet: boolean | undefined, backendLine: string) {
+function onEvent(progress: Progress, quiet: boolean | undefined, backendLine: string, retryErrors: boolean) {
+  let eta: EtaTracker | undefined;
   return (e: ScoreboardEvent) => {
     if (quiet) return;
     if (e.type === 'plan') {
-      const shard = e.shard.count > 1 ? ` (shard ${e.shard.index}/${e.shard.count})` : '';
       // Printed once the input is known to be good: a bad input gets its one error line only.
       progress.log(backendLine);
-      progress.log(`scoreboard${shard}: ${e.detectors} detector(s) × ${e.organisms} test organisms → ${e.total} cells; ${e.cached} already done, ${e.toRun} to run`);
+      progress.log(planLine(e, retryErrors));
+      eta = new EtaTracker(e);
     } else if (e.type === 'configure') {
       if (e.cached) progress.log(`${e.detector}: configure() state reused from an earlier run`);
       else if (e.phase === 'start') progress.log(`${e.detector}: configure() on the dev split…`);
       else progress.log(`${e.detector}: configure() ${e.status}${e.message ? ` (${e.message})` : ''}`);
     } else {
-      const eta = e.done > 0 ? (e.elapsedSeconds / e.done) * (e.toRun - e.done) : 0;
       const r = e.record;
+      eta?.cell(e.detector, r);
+      const left = eta?.seconds();
       if (r.status === 'error') progress.log(`${e.detector} × ${r.organism}: ERROR ${r.reason}: ${r.message}`);
-      progress.update('cells', e.done, e.toRun, `${e.failed} failed · ${e.detector} · ETA ${fmtSeconds(eta)}`);
+      progress.update('cells', e.done, e.toRun, `${e.failed} failed · ${e.detector} · ETA ${left === undefined ? '?' : fmtSeconds(left)}`);
     }
   };
 }
@@ -112,6 +124,7 @@ export async function scoreboard(io: IO, g: GlobalOptions, f: ScoreboardFlags): 
   if (timeout !== undefined && !(timeout > 0)) throw new SandtrapError('SANDTRAP_BAD_ARGUMENT', `--timeout ${f.timeout}: expected seconds > 0`);
   const request = g.backend ?? io.env.SANDTRAP_BACKEND ?? 'auto';
   const backend = await initBackend(parseBackendRequest(request, g.backend ? '--backend' : 'SANDTRAP_BACKEND'));
+  const retryErrors = f.retryErrors ?? config.retryErrors ?? false;
   const progress = createProgress(io, { quiet: g.quiet });
   let result;
   try {
@@ -129,20 +142,22 @@ export async function scoreboard(io: IO, g: GlobalOptions, f: ScoreboardFlags): 
       backendRequest: request,
       backend: backend.name,
       ...(shard ? { shard } : {}),
-      onEvent: onEvent(progress, g.quiet, `backend: ${backend.name} (${backend.reason})`),
+      retryErrors,
+      onEvent: onEvent(progress, g.quiet, `backend: ${backend.name} (${backend.reason})`, retryErrors),
     });
   } finally {
     progress.stop();
   }
-  const summary = { ran: result.ran, reused: result.cached, failed: result.failed, wallSeconds: result.manifest.timing.wallSeconds };
+  const summary = { ran: result.ran, retried: result.retried, reused: result.cached, failed: result.failed, wallSeconds: result.manifest.timing.wallSeconds };
   if (!result.board) {
     const s = result.manifest.shard;
-    const line = `shard ${s.index}/${s.count}: ${result.manifest.cells.length} cells done (${result.ran} run, ${result.cached} reused, ${result.failed} failed) in ${out}; combine the shards with: sandtrap merge DIR... --out DIR`;
+    const ran = result.retried ? `${result.ran} run (${result.retried} retried)` : `${result.ran} run`;
+    const line = `shard ${s.index}/${s.count}: ${result.manifest.cells.length} cells done (${ran}, ${result.cached} reused, ${result.failed} failed) in ${out}; combine the shards with: sandtrap merge DIR... --out DIR`;
     if (f.json) printJson(io, { shard: s, out, ...summary });
     else io.stdout.write(`${line}\n`);
     return 0;
   }
-  if (!g.quiet && !f.json) progress.log(`done: ${result.ran} cells run, ${result.cached} reused, ${result.failed} failed, ${fmtSeconds(summary.wallSeconds ?? 0)}`);
+  if (!g.quiet && !f.json) progress.log(`done: ${result.ran} cells run${result.retried ? ` (${result.retried} retried)` : ''}, ${result.cached} reused, ${result.failed} failed, ${fmtSeconds(summary.wallSeconds ?? 0)}`);
   return finish(io, { json: f.json, quiet: g.quiet }, out, result.board, base, tolerance, summary);
 }
 
