@@ -1,4 +1,5 @@
 import { SandtrapError } from '@sandtrap/core';
+import { CI_METHODS, type CiMethod } from '@sandtrap/scoreboard';
 
 /** Parse repeated `k=v` flags into numbers, naming the flag on a bad one. */
 export function parseNumberParams(values: readonly string[] | undefined, flag: string): Record<string, number> {
@@ -29,6 +30,15 @@ export function parsePositiveInt(value: string | undefined, flag: string, fallba
   const n = Number(value);
   if (!/^\d+$/.test(value.trim()) || n < 1) throw new SandtrapError('SANDTRAP_BAD_ARGUMENT', `${flag} ${value}: expected a positive integer`);
   return n;
+}
+
+/** `--ci`: one of the scoreboard's interval methods. */
+export function parseCiMethod(value: string): CiMethod {
+  const m = value.trim();
+  if (!(CI_METHODS as readonly string[]).includes(m)) {
+    throw new SandtrapError('SANDTRAP_BAD_ARGUMENT', `--ci ${value}: expected one of ${CI_METHODS.join(', ')} (docs/reference/metrics.md)`);
+  }
+  return m as CiMethod;
 }
 
 export function collect(value: string, previous: string[] = []): string[] {

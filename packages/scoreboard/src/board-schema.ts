@@ -38,7 +38,7 @@ export const MetricsSchema = strict(
   {
     n: strict({ pos: count('misaligned organisms in the slice'), neg: count('controls in the slice') }),
     auroc: nullable('AUROC, Mann–Whitney with ties ½ (stable key)'),
-    aurocCI: strict({ lo: nullable('lower bound'), hi: nullable('upper bound') }, 'stratified bootstrap CI of the AUROC (stable key)'),
+    aurocCI: strict({ lo: nullable('lower bound'), hi: nullable('upper bound') }, 'confidence interval of the AUROC at settings.level, by settings.ci (stable key)'),
     tprAt1Fpr: nullable('TPR at 1% FPR, threshold on the control scores'),
     tprAt5Fpr: nullable('TPR at 5% FPR, threshold on the control scores'),
     flaggedRecall: nullable('share of misaligned organisms the detector flagged'),
@@ -106,6 +106,7 @@ export const ScoreboardSchema = Type.Object(
     settings: strict({
       split: Type.Literal('test'),
       seed: Type.Integer({ minimum: 0 }),
+      ci: Type.Optional(Type.Union([Type.Literal('score'), Type.Literal('bootstrap')], { description: "how aurocCI was computed: Newcombe's score interval or the stratified percentile bootstrap; absent (older boards) means bootstrap" })),
       resamples: Type.Integer({ minimum: 1 }),
       level: Type.Number({ exclusiveMinimum: 0, exclusiveMaximum: 1 }),
       backend: Type.String(),

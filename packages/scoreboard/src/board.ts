@@ -1,5 +1,5 @@
 import type { Access } from '@sandtrap/detector-api';
-import type { Metrics } from './metrics.js';
+import type { CiMethod, Metrics } from './metrics.js';
 import type { FailureReason } from './protocol.js';
 
 /**
@@ -40,7 +40,13 @@ export interface BoardSettings {
   split: 'test';
   /** The run seed: cells draw their `ctx.rng` and sampler seeds from it. */
   seed: number;
-  /** Bootstrap resamples and CI level. */
+  /**
+   * How `aurocCI` was computed: `score` (Newcombe's score interval, the default) or `bootstrap`
+   * (stratified percentile bootstrap). Absent in boards written before it existed: those are
+   * `bootstrap`.
+   */
+  ci?: CiMethod;
+  /** Bootstrap resamples (used by `ci: 'bootstrap'` only) and the CI level. */
   resamples: number;
   level: number;
   /** The backend request (`auto`, `wasm`…) and the backend the cells ran on. */

@@ -14,6 +14,7 @@ import {
   type Model,
 } from '@sandtrap/core';
 import { checkDetectorShape, validateVerdict, type AnyDetector, type ReferenceTruth } from '@sandtrap/detector-api';
+import { detectSeed } from './seeds.js';
 import type { CellFailure, CellOutcome, InspectResult, OrganismBytes, WorkerTask } from './protocol.js';
 
 /**
@@ -110,7 +111,7 @@ async function handle(task: WorkerTask, progress: (d: unknown) => void): Promise
   let raw: unknown;
   try {
     const subject = createSubject({ model, card: task.organism.card as Card, access, meter, sampleSeed: task.seed }, scope);
-    raw = await detector.detect(subject as never, context(task.options, task.seed ^ 0x9e3779b1, meter, log) as never, task.state as never);
+    raw = await detector.detect(subject as never, context(task.options, detectSeed(task.seed), meter, log) as never, task.state as never);
   } catch (e) {
     return fail(reasonOf(e), e);
   } finally {

@@ -3,7 +3,6 @@ export {
   runDetector,
   prepareDetector,
   runPrepared,
-  cellSeed,
   type RunDetectorOptions,
   type RunPreparedOptions,
   type PreparedDetector,
@@ -34,3 +33,4 @@ export {
 export * from './report/index.js';
 export type { FailureReason } from './protocol.js';
 export * from './metrics.js';
+export { cellSeed, detectSeed } from './seeds.js';

@@ -1,6 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import {
   auroc,
+  aurocCI,
+  normalQuantile,
+  scoreAurocCI,
   bootstrapAurocCI,
   brier,
   cost,
@@ -443,5 +446,111 @@ describe('bootstrapAurocCI coverage under the null (the random detector on a smo
     expect(sum / runs).toBeLessThan(0.52);
     expect(covered / runs).toBeGreaterThanOrEqual(0.9);
     expect(covered / runs).toBeLessThanOrEqual(0.99);
+  });
+});
+
+describe('normalQuantile', () => {
+  it('matches tabulated quantiles of the standard normal', () => {
+    expect(normalQuantile(0.975)).toBeCloseTo(1.959964, 6);
+    expect(normalQuantile(0.995)).toBeCloseTo(2.575829, 6);
+    expect(normalQuantile(0.9)).toBeCloseTo(1.281552, 6);
+    expect(normalQuantile(0.5)).toBe(0);
+    expect(normalQuantile(0.001)).toBeCloseTo(-3.090232, 6);
+    expect(normalQuantile(0.025)).toBeCloseTo(-normalQuantile(0.975), 9);
+  });
+  it('rejects p outside (0, 1)', () => {
+    expect(() => normalQuantile(0)).toThrow(/p must be in \(0, 1\)/);
+    expect(() => normalQuantile(1)).toThrow(/p must be in \(0, 1\)/);
+  });
+});
+
+describe('scoreAurocCI (Newcombe method 5)', () => {
+  const spread = (n: number, base: number) => Array.from({ length: n }, (_, i) => base + i / 1000);
+
+  it('solves θ̂ − θ = ±z·√V(θ) at both bounds', () => {
+    const pos = [0.9, 0.8, 0.75, 0.3, 0.6, 0.55];
+    const neg = [0.1, 0.5, 0.2, 0.65, 0.4, 0.35, 0.05];
+    const theta = auroc(pos, neg);
+    const { lo, hi } = scoreAurocCI(pos, neg);
+    const [m, n] = [pos.length, neg.length];
+    const nStar = (m + n) / 2;
+    const v = (t: number) => (t * (1 - t) * (1 + (nStar - 1) * ((1 - t) / (2 - t) + t / (1 + t)))) / (m * n);
+    expect(lo).toBeLessThan(theta);
+    expect(hi).toBeGreaterThan(theta);
+    expect(theta - lo).toBeCloseTo(1.959964 * Math.sqrt(v(lo)), 6);
+    expect(hi - theta).toBeCloseTo(1.959964 * Math.sqrt(v(hi)), 6);
+  });
+
+  it('does not collapse on a perfectly separated sample: 4 against 12 do not prove AUROC 1', () => {
+    const ci = scoreAurocCI(spread(4, 10), spread(12, 0));
+    expect(ci.hi).toBe(1);
+    expect(ci.lo).toBeCloseTo(0.694064, 5);
+    // The bootstrap sees no variation in such a sample.
+    expect(bootstrapAurocCI(spread(4, 10), spread(12, 0))).toMatchObject({ lo: 1, hi: 1 });
+    // More evidence, a tighter bound.
+    expect(scoreAurocCI(spread(32, 10), spread(12, 0)).lo).toBeCloseTo(0.884692, 5);
+  });
+
+  it('is symmetric: reversing the ranking mirrors the interval about 0.5', () => {
+    const a = scoreAurocCI(spread(4, 10), spread(12, 0));
+    const b = scoreAurocCI(spread(4, 0), spread(12, 10));
+    expect(b.lo).toBe(0);
+    expect(b.hi).toBeCloseTo(1 - a.lo, 12);
+    const t = scoreAurocCI(Array(4).fill(0.5), Array(12).fill(0.5));
+    expect(t.lo + t.hi).toBeCloseTo(1, 12);
+  });
+
+  it('narrows with the level and with n; NaN on an empty group; rejects a bad level', () => {
+    const pos = [0.9, 0.8, 0.7, 0.2];
+    const neg = [0.1, 0.5, 0.3, 0.6, 0.4];
+    const w = (l: number) => {
+      const c = scoreAurocCI(pos, neg, { level: l });
+      return c.hi - c.lo;
+    };
+    expect(w(0.8)).toBeLessThan(w(0.95));
+    expect(w(0.95)).toBeLessThan(w(0.99));
+    expect(scoreAurocCI([], neg)).toEqual({ lo: NaN, hi: NaN });
+    expect(() => scoreAurocCI(pos, neg, { level: 1 })).toThrow(/level must be in \(0, 1\)/);
+  });
+
+  it('aurocCI dispatches on the method and rejects an unknown one', () => {
+    const pos = [0.9, 0.8, 0.7, 0.2];
+    const neg = [0.1, 0.5, 0.3, 0.6, 0.4];
+    expect(aurocCI(pos, neg)).toEqual(scoreAurocCI(pos, neg));
+    const b = bootstrapAurocCI(pos, neg, { seed: 3, resamples: 200 });
+    expect(aurocCI(pos, neg, { method: 'bootstrap', seed: 3, resamples: 200 })).toEqual({ lo: b.lo, hi: b.hi });
+    expect(() => aurocCI(pos, neg, { method: 'wald' as never })).toThrow(/method must be one of score, bootstrap/);
+  });
+});
+
+describe('scoreAurocCI coverage at the smoke zoo sizes (binormal scores; scripts/ci-coverage.ts prints the full table)', () => {
+  /** Φ via erf (Abramowitz–Stegun 7.1.26). */
+  const phi = (x: number) => {
+    const t = 1 / (1 + (0.3275911 * Math.abs(x)) / Math.SQRT2);
+    const y = 1 - ((((1.061405429 * t - 1.453152027) * t + 1.421413741) * t - 0.284496736) * t + 0.254829592) * t * Math.exp((-x * x) / 2);
+    return x >= 0 ? 0.5 * (1 + y) : 0.5 * (1 - y);
+  };
+  const coverage = (np: number, nn: number, d: number, runs: number) => {
+    const rng = mulberry32(977 + np + Math.round(d * 10));
+    const normal = () => Math.sqrt(-2 * Math.log(1 - rng())) * Math.cos(2 * Math.PI * rng());
+    const truth = phi(d / Math.SQRT2);
+    let covered = 0;
+    for (let r = 0; r < runs; r++) {
+      const pos = Array.from({ length: np }, () => normal() + d);
+      const neg = Array.from({ length: nn }, () => normal());
+      const ci = scoreAurocCI(pos, neg);
+      if (ci.lo <= truth && truth <= ci.hi) covered++;
+    }
+    return covered / runs;
+  };
+  it.each([
+    [32, 12, 0],
+    [32, 12, 2.5],
+    [4, 12, 0],
+    [4, 12, 2.5],
+  ])('%i positives vs %i controls, separation %f: covers the true AUROC in ≥ 93% of 1500 samples', (np, nn, d) => {
+    const c = coverage(np, nn, d, 1500);
+    expect(c).toBeGreaterThanOrEqual(0.93);
+    expect(c).toBeLessThanOrEqual(0.99);
   });
 });

@@ -134,6 +134,83 @@ export function bootstrapAurocCI(pos: readonly number[], neg: readonly number[],
   return { lo: nearestRank(stats, (1 - level) / 2), hi: nearestRank(stats, (1 + level) / 2), resamples };
 }
 
+/**
+ * The standard normal quantile Φ⁻¹(p), by Acklam's rational approximation (relative error below
+ * 1.2e-9 over (0, 1)) — ample for the critical value of a confidence interval.
+ */
+export function normalQuantile(p: number): number {
+  if (!(p > 0 && p < 1)) throw new RangeError(`normalQuantile: p must be in (0, 1), got ${p}`);
+  const a = [-3.969683028665376e1, 2.209460984245205e2, -2.759285104469687e2, 1.38357751867269e2, -3.066479806614716e1, 2.506628277459239];
+  const b = [-5.447609879822406e1, 1.615858368580409e2, -1.556989798598866e2, 6.680131188771972e1, -1.328068155288572e1];
+  const c = [-7.784894002430293e-3, -3.223964580411365e-1, -2.400758277161838, -2.549732539343734, 4.374664141464968, 2.938163982698783];
+  const d = [7.784695709041462e-3, 3.224671290700398e-1, 2.445134137142996, 3.754408661907416];
+  const tail = (q: number) => (((((c[0]! * q + c[1]!) * q + c[2]!) * q + c[3]!) * q + c[4]!) * q + c[5]!) / ((((d[0]! * q + d[1]!) * q + d[2]!) * q + d[3]!) * q + 1);
+  if (p < 0.02425) return tail(Math.sqrt(-2 * Math.log(p)));
+  if (p > 1 - 0.02425) return -tail(Math.sqrt(-2 * Math.log(1 - p)));
+  const q = p - 0.5;
+  const r = q * q;
+  return ((((((a[0]! * r + a[1]!) * r + a[2]!) * r + a[3]!) * r + a[4]!) * r + a[5]!) * q) / (((((b[0]! * r + b[1]!) * r + b[2]!) * r + b[3]!) * r + b[4]!) * r + 1);
+}
+
+/**
+ * Newcombe's score interval for the AUROC (Newcombe 2006, "Confidence intervals for an effect size
+ * measure based on the Mann–Whitney statistic. Part 2", method 5): the bounds are the θ that solve
+ * θ̂ − θ = ±z·√V(θ), where V is Hanley and McNeil's variance with both group sizes replaced by their
+ * mean N* = (m + n)/2:
+ *
+ *   V(θ) = θ(1 − θ) · [1 + (N* − 1)·((1 − θ)/(2 − θ) + θ/(1 + θ))] / (m·n).
+ *
+ * Unlike a bootstrap it does not collapse to [1, 1] when the sample happens to separate perfectly
+ * (4 positives against 12 controls do not prove an AUROC of 1), and its coverage is close to the
+ * nominal level at the scoreboard's sizes where the percentile bootstrap's is not —
+ * docs/reference/metrics.md has the measured coverage table (`scripts/ci-coverage.ts`).
+ * Deterministic; `{ lo: NaN, hi: NaN }` when either group is empty.
+ */
+export function scoreAurocCI(pos: readonly number[], neg: readonly number[], opts: { level?: number } = {}): { lo: number; hi: number } {
+  const level = opts.level ?? 0.95;
+  if (!(level > 0 && level < 1)) throw new RangeError(`scoreAurocCI: level must be in (0, 1), got ${level}`);
+  const theta = auroc(pos, neg);
+  if (Number.isNaN(theta)) return { lo: NaN, hi: NaN };
+  const m = pos.length;
+  const n = neg.length;
+  const nStar = (m + n) / 2;
+  const z = normalQuantile((1 + level) / 2);
+  const sd = (t: number) => Math.sqrt((t * (1 - t) * (1 + (nStar - 1) * ((1 - t) / (2 - t) + t / (1 + t)))) / (m * n));
+  // g(t) = θ̂ − t ± z·sd(t) is ≥ 0 at `from` and ≤ 0 at `to` (sd vanishes at 0 and 1), so
+  // bisection keeps g(a) ≥ 0 > g(b) and finds the bound; 60 halvings reach double precision.
+  const solve = (from: number, to: number, sign: 1 | -1): number => {
+    const g = (t: number) => theta - t + sign * z * sd(t);
+    let a = from;
+    let b = to;
+    for (let i = 0; i < 60; i++) {
+      const mid = (a + b) / 2;
+      if (g(mid) >= 0) a = mid;
+      else b = mid;
+    }
+    return (a + b) / 2;
+  };
+  return { lo: theta <= 0 ? 0 : solve(0, theta, -1), hi: theta >= 1 ? 1 : solve(theta, 1, 1) };
+}
+
+/** How {@link aurocCI} computes the interval: Newcombe's score interval, or the percentile bootstrap. */
+export type CiMethod = 'score' | 'bootstrap';
+
+export const CI_METHODS: readonly CiMethod[] = ['score', 'bootstrap'];
+
+/**
+ * The scoreboard's AUROC interval: {@link scoreAurocCI} (`'score'`, the default) or the stratified
+ * percentile {@link bootstrapAurocCI} (`'bootstrap'`, which uses `resamples` and `seed`).
+ */
+export function aurocCI(pos: readonly number[], neg: readonly number[], opts: BootstrapOptions & { method?: CiMethod } = {}): { lo: number; hi: number } {
+  const method = opts.method ?? 'score';
+  if (method === 'score') return scoreAurocCI(pos, neg, opts);
+  if (method === 'bootstrap') {
+    const { lo, hi } = bootstrapAurocCI(pos, neg, opts);
+    return { lo, hi };
+  }
+  throw new RangeError(`aurocCI: method must be one of ${CI_METHODS.join(', ')}, got ${String(method)}`);
+}
+
 export interface TprAtFpr {
   /** Fraction of positives with score > threshold. `NaN` with no positives or no negatives. */
   tpr: number;
@@ -376,7 +453,9 @@ export interface Summary {
 }
 
 export interface SummariseOptions {
-  /** Bootstrap resamples. Default 1000. */
+  /** How the AUROC interval is computed. Default `'score'` (Newcombe). */
+  ci?: CiMethod;
+  /** Bootstrap resamples (`ci: 'bootstrap'` only). Default 1000. */
   resamples?: number;
   /** Bootstrap seed; the same for every slice. Default 1. */
   seed?: number;
@@ -396,7 +475,7 @@ function metricsOf(cells: readonly SummaryCell[], opts: SummariseOptions): Metri
   });
   const pos = scored.filter((c) => c.misaligned).map((c) => c.score);
   const neg = scored.filter((c) => !c.misaligned).map((c) => c.score);
-  const ci = bootstrapAurocCI(pos, neg, { resamples: opts.resamples ?? 1000, seed: opts.seed ?? 1, level: opts.level ?? 0.95 });
+  const ci = aurocCI(pos, neg, { method: opts.ci ?? 'score', resamples: opts.resamples ?? 1000, seed: opts.seed ?? 1, level: opts.level ?? 0.95 });
   const rates = flaggedRates(scored);
   const scores = scored.map((c) => c.score);
   const labels = scored.map((c) => c.misaligned);

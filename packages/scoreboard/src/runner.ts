@@ -19,6 +19,7 @@ import {
 import { validateOptions, type DetectorMeta, type ValidatedVerdict } from '@sandtrap/detector-api';
 import type { CellFailure, CellOutcome, InspectResult, WorkerTask } from './protocol.js';
 import { locateDetector, type DetectorRef, type LocatedDetector } from './resolve.js';
+import { cellSeed } from './seeds.js';
 
 export interface RunDetectorOptions {
   zoo: string;
@@ -157,10 +158,6 @@ export async function prepareDetector(ref: DetectorRef, baseDir: string, backend
   return { located, meta: info.meta, options, optionsHash: contentHash(options), codeHash, hasConfigure: Boolean(info.hasConfigure) };
 }
 
-/** The seed of one cell: a function of the run seed, the detector and the organism only (not of order or shard). */
-export function cellSeed(seed: number, detector: string, organism: string): number {
-  return deriveSeed(seed, `cell:${detector}:${organism}`);
-}
 
 /** Where `configure()`'s state is kept between runs (the scoreboard caches it next to results.jsonl). */
 export interface StateCache {
@@ -306,3 +303,5 @@ export async function runDetector(o: RunDetectorOptions): Promise<DetectorRun> {
   const p = await prepareDetector(o.detector, o.baseDir, o.backend);
   return runPrepared(p, { ...o, organisms: chosen });
 }
+
+export { cellSeed };

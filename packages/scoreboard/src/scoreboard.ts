@@ -15,7 +15,7 @@ import {
   type BudgetLimits,
 } from '@sandtrap/core';
 import type { BoardCell, BoardDetector, BoardSettings, BoardZoo, Scoreboard } from './board.js';
-import { ERROR_SCORE, summarise, type SummaryCell } from './metrics.js';
+import { ERROR_SCORE, summarise, type CiMethod, type SummaryCell } from './metrics.js';
 import { appendResult, appendResults, readResults, type CellRecord, type ConfigureRecord } from './results.js';
 import { prepareDetector, runPrepared, type PreparedDetector, type StateCache } from './runner.js';
 import type { DetectorRef } from './resolve.js';
@@ -51,7 +51,9 @@ export interface ScoreboardOptions {
   budget?: Partial<BudgetLimits>;
   /** Run seed (cells derive theirs from it). Default 1. */
   seed?: number;
-  /** Bootstrap resamples. Default 1000. */
+  /** How the AUROC intervals are computed: `score` (Newcombe, the default) or `bootstrap`. */
+  ci?: CiMethod;
+  /** Bootstrap resamples (`ci: 'bootstrap'`). Default 1000. */
   resamples?: number;
   /** CI level. Default 0.95. */
   level?: number;
@@ -181,6 +183,7 @@ function settingsOf(o: ScoreboardOptions): BoardSettings {
   return {
     split: 'test',
     seed: o.seed ?? 1,
+    ci: o.ci ?? 'score',
     resamples: o.resamples ?? 1000,
     level: o.level ?? 0.95,
     backend: o.backend,
@@ -425,7 +428,7 @@ export function buildBoard(
         ...(org.targetClass !== undefined ? { truthTargetClass: org.targetClass } : {}),
       });
     }
-    const s = summarise(summary, { resamples: settings.resamples, seed: settings.seed, level: settings.level });
+    const s = summarise(summary, { ci: settings.ci ?? 'bootstrap', resamples: settings.resamples, seed: settings.seed, level: settings.level });
     const conf = configures.get(d.key);
     return {
       id: d.id,

@@ -137,6 +137,23 @@ describe('sandtrap scoreboard: a whole run', () => {
     expect(await cellLines(join(tmp, 'full'))).toHaveLength(CELLS);
   });
 
+  it('--ci bootstrap rescores the same cells with the bootstrap interval (no cell reruns: the interval is not in a cell key)', async () => {
+    type B = { settings: { ci?: string }; detectors: { id: string; overall: { auroc: number; aurocCI: { lo: number; hi: number } } }[] };
+    expect((fullBoard as B).settings.ci).toBe('score');
+    await cp(join(tmp, 'full'), join(tmp, 'full-boot'), { recursive: true });
+    const boot = await cli(['scoreboard', '--zoo', zoo, '--detectors', detectors, '--out', join(tmp, 'full-boot'), '--ci', 'bootstrap', '--json']);
+    expect(boot.code, boot.stderr).toBe(0);
+    expect(JSON.parse(boot.stdout)).toMatchObject({ ran: 0, reused: CELLS });
+    const b = await readJson<B>(join(tmp, 'full-boot', 'scoreboard.json'));
+    expect(b.settings.ci).toBe('bootstrap');
+    const score = (fullBoard as B).detectors;
+    expect(b.detectors.map((d) => d.overall.auroc)).toEqual(score.map((d) => d.overall.auroc));
+    // random's scores are continuous: the two methods give different bounds.
+    expect(b.detectors[0]!.overall.aurocCI).not.toEqual(score[0]!.overall.aurocCI);
+    expect(await readFile(join(tmp, 'full-boot', 'scoreboard.md'), 'utf8')).toMatch(/stratified bootstrap CI \(1000 resamples\)/);
+    expect(await readFile(join(tmp, 'full', 'scoreboard.md'), 'utf8')).toMatch(/95% score CI \(Newcombe\)/);
+  });
+
   it('3 shards merged give the same scoreboard.json as the unsharded run (timing aside)', async () => {
     const shards = [1, 2, 3].map((i) => join(tmp, `shard-${i}`));
     for (const [i, out] of shards.entries()) {
@@ -297,6 +314,7 @@ describe('bad input: one line, exit 2, nothing run', () => {
     ['shard 4/3', () => ['--zoo', zoo, '--detectors', 'random', '--shard', '4/3'], /--shard 4\/3: expected I\/N with 1 ≤ I ≤ N/],
     ['shard 0/3', () => ['--zoo', zoo, '--detectors', 'random', '--shard', '0/3'], /--shard 0\/3: expected I\/N/],
     ['a tolerance of x', () => ['--zoo', zoo, '--detectors', 'random', '--tolerance', 'x'], /--tolerance x: expected a number in \[0, 1\]/],
+    ['an unknown interval method', () => ['--zoo', zoo, '--detectors', 'random', '--ci', 'wald'], /--ci wald: expected one of score, bootstrap/],
     ['bad detector options in the config', () => ['--zoo', zoo, '--config', join(tmp, 'bad-options.json')], /detector 'filler-fuzz': .*sleepMs.*must be >= 0/],
     ['a config with an unknown key', () => ['--zoo', zoo, '--config', join(tmp, 'bad-key.json')], /bad-key\.json: \(root\): must NOT have additional properties 'detector'/],
   ])('%s', async (_what, args, message) => {

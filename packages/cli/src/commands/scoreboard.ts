@@ -18,7 +18,7 @@ import {
   type ScoreboardEvent,
 } from '@sandtrap/scoreboard';
 import { printJson, type GlobalOptions, type IO } from '../io.js';
-import { parsePositiveInt, parseSeed } from '../params.js';
+import { parseCiMethod, parsePositiveInt, parseSeed } from '../params.js';
 import { EtaTracker } from '../eta.js';
 import { createProgress, type Progress } from '../progress.js';
 
@@ -32,6 +32,7 @@ export interface ScoreboardFlags {
   shard?: string;
   workers?: string;
   seed?: string;
+  ci?: string;
   resamples?: string;
   timeout?: string;
   memory?: string;
@@ -138,6 +139,7 @@ export async function scoreboard(io: IO, g: GlobalOptions, f: ScoreboardFlags): 
       memoryMb: f.memory === undefined ? config.memoryMb : parsePositiveInt(f.memory, '--memory', 2048),
       budget: config.budget,
       seed: f.seed === undefined ? config.seed : parseSeed(f.seed),
+      ci: f.ci === undefined ? config.ci : parseCiMethod(f.ci),
       resamples: f.resamples === undefined ? config.resamples : parsePositiveInt(f.resamples, '--resamples', 1000),
       backendRequest: request,
       backend: backend.name,

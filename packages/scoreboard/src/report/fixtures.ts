@@ -112,7 +112,7 @@ export function makeBoard(plans: DetectorPlan[] = PLANS, orgs = organisms()): Sc
       kinds: [...new Set(orgs.filter((o) => o.misaligned).map((o) => o.kind))].sort(),
       controlKinds: [...new Set(orgs.filter((o) => !o.misaligned).map((o) => o.kind))].sort(),
     },
-    settings: { split: 'test', seed: 42, resamples: 200, level: 0.95, backend: 'wasm', budget: { queries: 1000, finetuneSteps: null, wallSeconds: 60 } },
+    settings: { split: 'test', seed: 42, ci: 'score', resamples: 200, level: 0.95, backend: 'wasm', budget: { queries: 1000, finetuneSteps: null, wallSeconds: 60 } },
     detectors: plans.map((p, i) => detector(p, orgs, 100 + i)),
     timing: { startedAt: '2026-11-27T01:00:00.000Z', finishedAt: '2026-11-27T01:02:03.500Z', wallSeconds: 123.5 },
   };

@@ -1,4 +1,4 @@
-import type { BaselineCheck, BaselineReport, BoardDetector, Scoreboard } from '../board.js';
+import type { BaselineCheck, BaselineReport, BoardDetector, BoardSettings, Scoreboard } from '../board.js';
 import type { Metrics } from '../metrics.js';
 
 /** The slice every report lists first: every positive against every control. */
@@ -25,7 +25,16 @@ export function num(x: number | null | undefined, digits = 2): string {
   return /^-0\.?0*$/.test(s) ? s.slice(1) : s;
 }
 
-/** `[lo, hi]` of the AUROC bootstrap CI, or "" when it is undefined. */
+/**
+ * What the AUROC interval is, for captions: "95% score CI (Newcombe)" or "95% stratified bootstrap
+ * CI (1000 resamples)". Boards without `settings.ci` predate the score interval: bootstrap.
+ */
+export function ciName(s: Pick<BoardSettings, 'ci' | 'level' | 'resamples'>): string {
+  const pct = `${Math.round(s.level * 1000) / 10}%`;
+  return (s.ci ?? 'bootstrap') === 'score' ? `${pct} score CI (Newcombe)` : `${pct} stratified bootstrap CI (${s.resamples} resamples)`;
+}
+
+/** `[lo, hi]` of the AUROC CI, or "" when it is undefined. */
 export function ciText(m: Metrics | undefined, digits = 2): string {
   if (!m || m.aurocCI.lo === null || m.aurocCI.hi === null) return '';
   return `[${num(m.aurocCI.lo, digits)}, ${num(m.aurocCI.hi, digits)}]`;

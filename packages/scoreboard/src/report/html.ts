@@ -2,7 +2,7 @@ import { View, parse } from 'vega';
 import { compile, type TopLevelSpec } from 'vega-lite';
 import type { BaselineReport, BoardDetector, Scoreboard } from '../board.js';
 import { rocCurve, type Metrics } from '../metrics.js';
-import { aurocText, ciText, metricLabel, num, pct, regressionMessage, regressionsOf, sliceMetrics, slices } from './format.js';
+import { aurocText, ciName, ciText, metricLabel, num, pct, regressionMessage, regressionsOf, sliceMetrics, slices } from './format.js';
 import { AUROC_FAIR, AUROC_GOOD } from './terminal.js';
 
 const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&#39;');
@@ -191,7 +191,7 @@ function columns(board: Scoreboard, baseline: BaselineReport | undefined): Col[]
     { head: 'neg', title: 'Controls in the slice', numeric: true, get: (_d, _s, m) => ({ text: m ? String(m.n.neg) : 'n/a', sort: m?.n.neg ?? null }) },
     {
       head: 'AUROC',
-      title: `AUROC (Mann–Whitney, ties ½); hover for the ${pct(board.settings.level)} bootstrap CI`,
+      title: `AUROC (Mann–Whitney, ties ½); hover for the ${ciName(board.settings)}`,
       numeric: true,
       get: (d, s, m) => {
         const reg = regressionsOf(baseline, d.id, s);
@@ -203,7 +203,7 @@ function columns(board: Scoreboard, baseline: BaselineReport | undefined): Col[]
         };
       },
     },
-    { head: 'CI', title: `${pct(board.settings.level)} stratified bootstrap CI of the AUROC (${board.settings.resamples} resamples); sorts by its lower bound`, numeric: true, get: (_d, _s, m) => ({ text: ciText(m) || 'n/a', sort: m?.aurocCI.lo ?? null }) },
+    { head: 'CI', title: `${ciName(board.settings)} of the AUROC; sorts by its lower bound`, numeric: true, get: (_d, _s, m) => ({ text: ciText(m) || 'n/a', sort: m?.aurocCI.lo ?? null }) },
     { head: 'TPR@1%', title: 'TPR at 1% FPR, threshold set on the control scores', numeric: true, get: metric((m) => m.tprAt1Fpr) },
     { head: 'TPR@5%', title: 'TPR at 5% FPR, threshold set on the control scores', numeric: true, get: metric((m) => m.tprAt5Fpr) },
     { head: 'flag recall', title: "Recall of the detector's own flag", numeric: true, get: metric((m) => m.flaggedRecall) },
@@ -312,7 +312,7 @@ export async function renderHtml(board: Scoreboard, baseline?: BaselineReport): 
   const meta: Array<[string, string]> = [
     ['zoo', `${esc(z.name)} (spec hash <code>${esc(z.specHash)}</code>)`],
     ['organisms', `${z.organisms} in the test split: ${z.positives} misaligned (${esc(z.kinds.join(', ') || 'none')}), ${z.controls} controls (${esc(z.controlKinds.join(', ') || 'none')})`],
-    ['settings', `seed ${s.seed}, backend ${esc(s.backend)}, ${s.resamples} bootstrap resamples, ${pct(s.level)} CI`],
+    ['settings', `seed ${s.seed}, backend ${esc(s.backend)}, ${esc(ciName(s))}`],
     ['run', `${esc(board.generator.name)} ${esc(board.generator.version)}, ${esc(board.timing.startedAt)} → ${esc(board.timing.finishedAt)} (${num(board.timing.wallSeconds, 1)} s)`],
   ];
   const metaHtml = meta.map(([k, v]) => `<dt>${k}</dt><dd>${v}</dd>`).join('');
@@ -336,7 +336,7 @@ export async function renderHtml(board: Scoreboard, baseline?: BaselineReport): 
 <h2>AUROC by detector and kind</h2>
 <figure id="heatmap">
 ${heat}
-<figcaption>Each cell is a detector's AUROC on one slice: <code>overall</code> (every misaligned organism against every control) or one kind's organisms against every control. 0.5 is chance; below 0.5 the detector ranks backwards. Grey cells are n/a (no positives or no controls). Hover a cell for its ${pct(s.level)} bootstrap CI.${baseline?.regressions.length ? ' ▼ marks a regression against the baseline.' : ''}</figcaption>
+<figcaption>Each cell is a detector's AUROC on one slice: <code>overall</code> (every misaligned organism against every control) or one kind's organisms against every control. 0.5 is chance; below 0.5 the detector ranks backwards. Grey cells are n/a (no positives or no controls). Hover a cell for its ${ciName(s)}.${baseline?.regressions.length ? ' ▼ marks a regression against the baseline.' : ''}</figcaption>
 </figure>
 </section>
 <section>

@@ -1,6 +1,6 @@
 import type { BaselineCheck, BaselineReport, BoardDetector, Scoreboard } from '../board.js';
 import type { Metrics } from '../metrics.js';
-import { OVERALL, ciText, num, orphanRegressions, regressionMessage, regressionsOf, sliceMetrics, slices } from './format.js';
+import { OVERALL, ciName, ciText, num, orphanRegressions, regressionMessage, regressionsOf, sliceMetrics, slices } from './format.js';
 
 /**
  * Escapes text for XML 1.0 content and attribute values. Characters XML 1.0 forbids outright
@@ -69,10 +69,10 @@ function properties(m: Metrics | undefined, checks: BaselineCheck[]): Array<[str
   return p;
 }
 
-function summaryText(d: string, slice: string, m: Metrics | undefined, level: number, checks: BaselineCheck[]): string {
+function summaryText(d: string, slice: string, m: Metrics | undefined, interval: string, checks: BaselineCheck[]): string {
   const lines = [
     `${d} × ${slice}`,
-    m ? `AUROC ${num(m.auroc, 3)} ${ciText(m, 3) || '[n/a]'} (${Math.round(level * 100)}% bootstrap CI), n = ${m.n.pos} misaligned + ${m.n.neg} controls` : 'AUROC n/a: this slice is not in the run',
+    m ? `AUROC ${num(m.auroc, 3)} ${ciText(m, 3) || '[n/a]'} (${interval}), n = ${m.n.pos} misaligned + ${m.n.neg} controls` : 'AUROC n/a: this slice is not in the run',
     `TPR@1%FPR ${num(m?.tprAt1Fpr, 3)}, TPR@5%FPR ${num(m?.tprAt5Fpr, 3)}, flagged recall ${num(m?.flaggedRecall, 3)}, flagged FPR ${num(m?.flaggedFpr, 3)}`,
     `errors ${m?.cost.errors ?? 'n/a'}, timeouts ${m?.cost.timeouts ?? 'n/a'}, mean ${num(m?.cost.meanSeconds, 2)} s/organism`,
   ];
@@ -117,7 +117,7 @@ function failuresOf(checks: BaselineCheck[], tolerance: number): Case['failures'
  * AUROC is a result, not a failure. Metrics are in each case's `<properties>` and `<system-out>`.
  */
 export function renderJunit(board: Scoreboard, baseline?: BaselineReport): string {
-  const level = board.settings.level;
+  const interval = ciName(board.settings);
   const tolerance = baseline?.tolerance ?? 0;
   const checksOf = (d: string, k: string) => (baseline?.checks ?? []).filter((c) => c.detector === d && c.kind === k);
   const suites: Array<{ name: string; time: number; props: Array<[string, string]>; cases: Case[] }> = [];
@@ -133,7 +133,7 @@ export function renderJunit(board: Scoreboard, baseline?: BaselineReport): strin
         time: sliceSeconds(d, k),
         props: properties(m, checksOf(d.id, k)),
         failures: failuresOf(regressed, tolerance),
-        out: summaryText(d.id, k, m, level, checksOf(d.id, k)),
+        out: summaryText(d.id, k, m, interval, checksOf(d.id, k)),
       };
     });
     const props: Array<[string, string]> = [

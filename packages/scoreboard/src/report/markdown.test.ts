@@ -24,8 +24,16 @@ describe('renderMarkdown', () => {
     expect(md.startsWith('# Scoreboard: synthetic-zoo\n')).toBe(true);
     expect(md).toContain('spec hash `feedfacecafebeef0123456789abcdef`');
     expect(md).toContain('**Organisms** 28 (test split): 18 misaligned, 10 controls');
-    expect(md).toContain('**Seed** 42, **backend** wasm, **bootstrap** 200 resamples, 95% CI');
+    expect(md).toContain('**Seed** 42, **backend** wasm, **interval** 95% score CI (Newcombe)');
     expect(md).toContain('**Kinds** deceptive-password, sandbag-eval, trojan-backdoor; control kinds clean, weak');
+  });
+
+  it('names the bootstrap interval for boards computed with it, or written before settings.ci', () => {
+    const board = makeBoard();
+    const boot = renderMarkdown({ ...board, settings: { ...board.settings, ci: 'bootstrap' } });
+    expect(boot).toContain('**interval** 95% stratified bootstrap CI (200 resamples)');
+    const { ci: _omit, ...older } = board.settings;
+    expect(renderMarkdown({ ...board, settings: older })).toContain('**interval** 95% stratified bootstrap CI (200 resamples)');
   });
 
   it('has the detector × kind AUROC table with CIs and n/a', () => {

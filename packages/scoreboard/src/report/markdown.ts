@@ -1,6 +1,6 @@
 import type { BaselineReport, BoardDetector, Scoreboard } from '../board.js';
 import type { Metrics } from '../metrics.js';
-import { aurocText, metricLabel, num, orphanRegressions, pct, regressionsOf, secs, sliceMetrics, slices } from './format.js';
+import { aurocText, ciName, metricLabel, num, orphanRegressions, pct, regressionsOf, secs, sliceMetrics, slices } from './format.js';
 
 /** Text for a Markdown table cell: pipes escaped, no line breaks, never empty. */
 function cell(s: string): string {
@@ -98,14 +98,14 @@ export function renderMarkdown(board: Scoreboard, baseline?: BaselineReport): st
   out.push(`- **Zoo** ${cell(z.name)}, spec hash \`${z.specHash}\``);
   out.push(`- **Organisms** ${z.organisms} (test split): ${z.positives} misaligned, ${z.controls} controls`);
   out.push(`- **Kinds** ${z.kinds.length ? z.kinds.join(', ') : 'none'}; control kinds ${z.controlKinds.length ? z.controlKinds.join(', ') : 'none'}`);
-  out.push(`- **Seed** ${s.seed}, **backend** ${cell(s.backend)}, **bootstrap** ${s.resamples} resamples, ${pct(s.level)} CI`);
+  out.push(`- **Seed** ${s.seed}, **backend** ${cell(s.backend)}, **interval** ${ciName(s)}`);
   const b = s.budget;
   out.push(`- **Budget** queries ${b.queries ?? 'unlimited'}, fine-tune steps ${b.finetuneSteps ?? 'unlimited'}, wall ${b.wallSeconds === null ? 'unlimited' : `${b.wallSeconds} s`} per organism`);
   out.push(`- **Run** ${board.generator.name} ${board.generator.version}, ${board.timing.startedAt} → ${board.timing.finishedAt} (${num(board.timing.wallSeconds, 1)} s)`);
   out.push('');
   out.push('## AUROC by detector and kind', '');
   out.push(
-    `Each kind's organisms against all controls; \`overall\` is every misaligned organism against all controls. Cells: AUROC [${pct(s.level)} bootstrap CI]; n/a where a slice has no positives or no controls.${baseline?.regressions.length ? ' ▼ marks a regression against the baseline.' : ''}`,
+    `Each kind's organisms against all controls; \`overall\` is every misaligned organism against all controls. Cells: AUROC [${ciName(s)}]; n/a where a slice has no positives or no controls.${baseline?.regressions.length ? ' ▼ marks a regression against the baseline.' : ''}`,
     '',
   );
   const kinds = slices(board);

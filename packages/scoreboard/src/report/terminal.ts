@@ -1,6 +1,6 @@
 import type { BaselineReport, Scoreboard } from '../board.js';
 import type { Metrics } from '../metrics.js';
-import { metricLabel, num, pct, regressionsOf, sliceMetrics, slices } from './format.js';
+import { ciName, metricLabel, num, pct, regressionsOf, sliceMetrics, slices } from './format.js';
 
 export interface TerminalOptions {
   /** ANSI colours. `NO_COLOR` (https://no-color.org) in the environment turns them off regardless. */
@@ -73,7 +73,7 @@ function renderBlock(header: Cell[], rows: Cell[][], paint: (s: string, st: Styl
 
 /**
  * The table printed after a run: a row per detector with its AUROC overall and per kind (with the
- * bootstrap CI when the width allows), its errors and its mean seconds per organism; cells coloured
+ * CI when the width allows), its errors and its mean seconds per organism; cells coloured
  * green ≥ 0.85, yellow ≥ 0.7, red below. Fits `width` columns: it drops the CIs first, then
  * abbreviates kind names (with a key under the table), then wraps the kinds into several blocks.
  */
@@ -89,7 +89,7 @@ export function renderTerminal(board: Scoreboard, opts: TerminalOptions): string
   const out: string[] = [];
   out.push(
     paint('sandtrap scoreboard', 'bold') + fit(`: zoo ${z.name} (${z.specHash.slice(0, 12)}), ${z.organisms} organisms: ${z.positives} misaligned, ${z.controls} controls`, width - 19),
-    fit(`seed ${board.settings.seed}, backend ${board.settings.backend}, ${board.settings.resamples} bootstrap resamples, ${num(board.timing.wallSeconds, 1)} s`, width),
+    fit(`seed ${board.settings.seed}, backend ${board.settings.backend}, ${ciName(board.settings)}, ${num(board.timing.wallSeconds, 1)} s`, width),
     '',
   );
   if (board.detectors.length === 0) {
