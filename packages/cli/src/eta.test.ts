@@ -1,69 +1,69 @@
 import { describe, expect, it } from 'vitest';
-import { EtaTracker, estimateRemainingSeconds } from './eta.js';
+import { EtaTracker, estimateRemaining } from './eta.js';
 
-describe('estimateRemainingSeconds', () => {
-  it('each detector: its remaining cells × its own mean seconds, over the workers', () => {
-    // a: 2 s/cell, 4 left; b: 10 s/cell, 3 left; 2 workers → (8 + 30) / 2.
+describe('estimateRemaining', () => {
+  it('each detector: its remaining cells × its wall seconds per cell after the first', () => {
+    // a: first cell 7 s (start-up), then 2 s/cell, 4 left; b: one cell of 10 s so far, 3 left.
     const loads = [
-      { remaining: 4, done: 2, seconds: 4 },
-      { remaining: 3, done: 1, seconds: 10 },
+      { remaining: 4, done: 3, startup: 7, seconds: 4 },
+      { remaining: 3, done: 1, startup: 10, seconds: 0 },
     ];
-    expect(estimateRemainingSeconds(loads, 2)).toBe(19);
+    expect(estimateRemaining(loads)).toEqual({ seconds: 4 * 2 + 3 * 10, unseen: 0 });
   });
 
-  it('a detector with no finished cell is costed at the largest mean seen (pessimistic), not the overall mean', () => {
-    // Cheap a (1 s) ran 9 cells, b (5 s) ran 1; c has not started: 10 cells at 5 s, not at the 1.4 s mean.
+  it('a detector with no finished cell: the largest start-up and per-cell time seen, and counted as unseen', () => {
+    // a: 1 s/cell after a 3 s start; b: 5 s/cell after a 20 s start; c not started, 10 cells.
     const loads = [
-      { remaining: 0, done: 9, seconds: 9 },
-      { remaining: 0, done: 1, seconds: 5 },
-      { remaining: 10, done: 0, seconds: 0 },
+      { remaining: 0, done: 9, startup: 3, seconds: 8 },
+      { remaining: 0, done: 3, startup: 20, seconds: 10 },
+      { remaining: 10, done: 0, startup: 0, seconds: 0 },
     ];
-    expect(estimateRemainingSeconds(loads, 1)).toBe(50);
-    // The naive estimate would be 10 × 14/10 = 14 s.
-  });
-
-  it('a detector runs on at most its own cells: parallel caps the workers', () => {
-    expect(estimateRemainingSeconds([{ remaining: 2, done: 1, seconds: 6, parallel: 2 }], 8)).toBe(6);
-    expect(estimateRemainingSeconds([{ remaining: 2, done: 1, seconds: 6, parallel: 16 }], 4)).toBe(3);
-    expect(estimateRemainingSeconds([{ remaining: 2, done: 1, seconds: 6, parallel: 0 }], 4)).toBe(12);
+    expect(estimateRemaining(loads)).toEqual({ seconds: 20 + 9 * 5, unseen: 1 });
   });
 
   it('nothing left → 0; nothing finished yet → unknown', () => {
-    expect(estimateRemainingSeconds([{ remaining: 0, done: 3, seconds: 3 }], 2)).toBe(0);
-    expect(estimateRemainingSeconds([], 2)).toBe(0);
-    expect(estimateRemainingSeconds([{ remaining: 5, done: 0, seconds: 0 }], 2)).toBeUndefined();
+    expect(estimateRemaining([{ remaining: 0, done: 3, startup: 1, seconds: 3 }])).toEqual({ seconds: 0, unseen: 0 });
+    expect(estimateRemaining([])).toEqual({ seconds: 0, unseen: 0 });
+    expect(estimateRemaining([{ remaining: 5, done: 0, startup: 0, seconds: 0 }])).toBeUndefined();
   });
 });
 
 describe('EtaTracker', () => {
-  const plan = { workers: 2, timeoutSeconds: 60, byDetector: [{ detector: 'cheap', toRun: 4 }, { detector: 'dear', toRun: 4 }, { detector: 'none', toRun: 0 }] };
+  const plan = { byDetector: [{ detector: 'cheap', toRun: 4 }, { detector: 'dear', toRun: 4 }, { detector: 'none', toRun: 0 }] };
 
-  it('follows the cells of a run, detector by detector', () => {
-    const eta = new EtaTracker(plan);
-    expect(eta.seconds()).toBeUndefined();
-    eta.cell('cheap', { status: 'ok', seconds: 1 });
-    eta.cell('cheap', { status: 'ok', seconds: 3 });
-    // cheap: 2 left × 2 s; dear unseen: 4 × 2 s (the largest mean so far); over 2 workers.
-    expect(eta.seconds()).toBe((2 * 2 + 4 * 2) / 2);
-    eta.cell('cheap', { status: 'ok', seconds: 2 });
-    eta.cell('cheap', { status: 'ok', seconds: 2 });
-    eta.cell('dear', { status: 'ok', seconds: 20 });
-    expect(eta.seconds()).toBe((3 * 20) / 2);
-    for (let i = 0; i < 3; i++) eta.cell('dear', { status: 'ok', seconds: 20 });
-    expect(eta.seconds()).toBe(0);
+  it('attributes the wall time between finished cells to the detector of the later one', () => {
+    let t = 100;
+    const eta = new EtaTracker(plan, () => t);
+    expect(eta.remaining()).toBeUndefined();
+    t += 5; // the first cell waited for the pool to start
+    eta.cell('cheap');
+    t += 1;
+    eta.cell('cheap');
+    // cheap: 2 left × 1 s; dear unseen: a 5 s start-up and 3 more cells × 1 s.
+    expect(eta.remaining()).toEqual({ seconds: 2 * 1 + 5 + 3 * 1, unseen: 1 });
+    t += 1;
+    eta.cell('cheap');
+    t += 1;
+    eta.cell('cheap');
+    // dear's first cell waited for its configure() and workers: that is dear's start-up.
+    t += 30;
+    eta.cell('dear');
+    expect(eta.remaining()).toEqual({ seconds: 3 * 30, unseen: 0 });
+    t += 4;
+    eta.cell('dear');
+    expect(eta.remaining()).toEqual({ seconds: 2 * 4, unseen: 0 });
+    t += 4;
+    eta.cell('dear');
+    t += 4;
+    eta.cell('dear');
+    expect(eta.remaining()).toEqual({ seconds: 0, unseen: 0 });
   });
 
-  it('a timed-out cell costs the timeout (it records no time of its own); other errors their seconds', () => {
-    const eta = new EtaTracker({ workers: 1, timeoutSeconds: 60, byDetector: [{ detector: 'd', toRun: 3 }] });
-    eta.cell('d', { status: 'error', reason: 'timeout', seconds: 0 });
-    expect(eta.seconds()).toBe(2 * 60);
-    eta.cell('d', { status: 'error', reason: 'threw', seconds: 0 });
-    expect(eta.seconds()).toBe(30);
-  });
-
-  it('a detector with one cell to run uses one process however many workers there are', () => {
-    const eta = new EtaTracker({ workers: 8, timeoutSeconds: 60, byDetector: [{ detector: 'a', toRun: 8 }, { detector: 'b', toRun: 1 }] });
-    for (let i = 0; i < 8; i++) eta.cell('a', { status: 'ok', seconds: 4 });
-    expect(eta.seconds()).toBe(4);
+  it('a cell of a detector the plan did not list is counted, not lost', () => {
+    let t = 0;
+    const eta = new EtaTracker({ byDetector: [{ detector: 'a', toRun: 2 }] }, () => t);
+    t = 4;
+    eta.cell('b');
+    expect(eta.remaining()).toEqual({ seconds: 4 + 1 * 4, unseen: 1 });
   });
 });

@@ -66,10 +66,11 @@ function onEvent(progress: Progress, quiet: boolean | undefined, backendLine: st
       else progress.log(`${e.detector}: configure() ${e.status}${e.message ? ` (${e.message})` : ''}`);
     } else {
       const r = e.record;
-      eta?.cell(e.detector, r);
-      const left = eta?.seconds();
+      eta?.cell(e.detector);
+      const left = eta?.remaining();
+      const etaText = left === undefined ? '?' : `${fmtSeconds(left.seconds)}${left.unseen ? ` (${left.unseen} detector${left.unseen > 1 ? 's' : ''} not started: a guess)` : ''}`;
       if (r.status === 'error') progress.log(`${e.detector} × ${r.organism}: ERROR ${r.reason}: ${r.message}`);
-      progress.update('cells', e.done, e.toRun, `${e.failed} failed · ${e.detector} · ETA ${left === undefined ? '?' : fmtSeconds(left)}`);
+      progress.update('cells', e.done, e.toRun, `${e.failed} failed · ${e.detector} · ETA ${etaText}`);
     }
   };
 }
