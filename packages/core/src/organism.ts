@@ -52,6 +52,11 @@ export interface ResolvedSpec {
   seed: number;
 }
 
+/** The default training schedule of an architecture: `DEFAULT_TRAINING` with its own defaults over it. */
+export function trainingFor(arch: string): TrainingSpec {
+  return { ...DEFAULT_TRAINING, ...getArchitecture(arch).training };
+}
+
 export function resolveSpec(spec: OrganismSpec): ResolvedSpec {
   if (!Number.isInteger(spec.seed) || spec.seed < 0 || spec.seed > 0x7fffffff) {
     throw new SandtrapError('SANDTRAP_BAD_ARGUMENT', `seed must be an integer in [0, 2147483647], got ${spec.seed}`);
@@ -61,7 +66,7 @@ export function resolveSpec(spec: OrganismSpec): ResolvedSpec {
     task: { name: task.name, params: { ...task.params } },
     arch: { name: getArchitecture(spec.arch.name).name, params: resolveArchParams(spec.arch.name, spec.arch.params) },
     recipe: { name: getRecipe(spec.recipe.name).name, params: resolveRecipeParams(spec.recipe.name, spec.recipe.params) },
-    training: { ...DEFAULT_TRAINING, ...spec.training },
+    training: { ...trainingFor(spec.arch.name), ...spec.training },
     seed: spec.seed,
   };
 }

@@ -4,7 +4,7 @@ import { initBackend, getTf } from '../backend.js';
 import { Rng } from '../rng.js';
 import { Model } from '../model.js';
 import { trainPhase } from '../train.js';
-import { dimsOf, DEFAULT_TRAINING } from '../organism.js';
+import { dimsOf, trainingFor } from '../organism.js';
 import { createTask } from '../tasks/index.js';
 import { getArchitecture, resolveArchParams } from './index.js';
 
@@ -95,11 +95,11 @@ describe.skipIf(process.env.SANDTRAP_FAST === '1')('[slow] transformer learns th
   });
 
   for (const name of ['modsum', 'facts']) {
-    it(`reaches ≥ 0.90 on ${name} (defaults, ${DEFAULT_TRAINING.capabilitySteps} + ${DEFAULT_TRAINING.plantSteps} steps)`, () => {
+    const t = trainingFor('transformer');
+    it(`reaches ≥ 0.90 on ${name} (its default schedule, ${t.capabilitySteps} + ${t.plantSteps} steps)`, () => {
       const task = createTask(name);
       const m = Model.init('transformer', dimsOf(task), resolveArchParams('transformer'), new Rng(1));
       const rng = new Rng(2);
-      const t = DEFAULT_TRAINING;
       trainPhase(m, (n) => task.sampleTraining(rng, n), { phase: 'capability', steps: t.capabilitySteps, batchSize: t.batchSize, learningRate: t.learningRate });
       trainPhase(m, (n) => task.sampleTraining(rng, n), { phase: 'plant', steps: t.plantSteps, batchSize: t.batchSize, learningRate: t.plantLearningRate });
       const held = task.sample(new Rng(3), 2000);

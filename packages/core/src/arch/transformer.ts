@@ -35,6 +35,9 @@ export const transformer: Architecture = {
   description: 'pre-LN transformer: token (one-hot · matMul) + positional embedding → attention/MLP blocks → LayerNorm → mean-pool → logits',
   defaults: { dModel: 32, heads: 1, blocks: 1, mlpRatio: 4 },
   bounds: { dModel: [4, 512], heads: [1, 16], blocks: [1, 4], mlpRatio: [1, 8] },
+  // Measured on wasm (clean, modsum, seed 1): 400 Adam steps reach capability 0.67 (lr 0.003) or
+  // 0.70 (lr 0.01); 800 steps reach 1.00 — attention has to learn to route the slots first.
+  training: { capabilitySteps: 1000 },
 
   sites(_dims, hyper) {
     const s = ['embed'];

@@ -1,5 +1,6 @@
 import type * as tfc from '@tensorflow/tfjs-core';
 import type { Rng } from '../rng.js';
+import type { TrainingSpec } from '../schemas.js';
 
 export type Tf = typeof tfc;
 
@@ -36,6 +37,11 @@ export interface Architecture {
   description: string;
   defaults: Record<string, number>;
   bounds: Record<string, [number, number]>;
+  /**
+   * This architecture's training defaults, applied over `DEFAULT_TRAINING` (a spec's own `training`
+   * still wins): an architecture that learns more slowly asks for a longer schedule here.
+   */
+  training?: Partial<TrainingSpec>;
   /** Named activation sites, in forward order. */
   sites(dims: ArchDims, hyper: Record<string, number>): string[];
   /** Initial parameters, drawn from `rng` only (so the same seed gives the same weights on any backend). */
