@@ -6,19 +6,12 @@
  *
  *   npx tsx --conditions=sandtrap-source scripts/ci-coverage.ts [RUNS=1000]
  */
-import { aurocCI, mulberry32, type CiMethod } from '@sandtrap/scoreboard';
+import { aurocCI, mulberry32, normalCdf, type CiMethod } from '@sandtrap/scoreboard';
 
 const runs = Number(process.argv[2] ?? 1000);
 if (!Number.isInteger(runs) || runs < 1) {
   console.error(`ci-coverage: RUNS must be a positive integer, got '${process.argv[2]}'`);
   process.exit(2);
-}
-
-/** Φ(x) from erf (Abramowitz–Stegun 7.1.26, |error| < 1.5e-7: enough to state a true AUROC). */
-function phi(x: number): number {
-  const t = 1 / (1 + (0.3275911 * Math.abs(x)) / Math.SQRT2);
-  const y = 1 - ((((1.061405429 * t - 1.453152027) * t + 1.421413741) * t - 0.284496736) * t + 0.254829592) * t * Math.exp((-x * x) / 2);
-  return x >= 0 ? 0.5 * (1 + y) : 0.5 * (1 - y);
 }
 
 const methods: CiMethod[] = ['score', 'bootstrap'];
@@ -27,7 +20,7 @@ console.log('| positives / controls | true AUROC | score: coverage | score: mean
 console.log('| --- | --- | --- | --- | --- | --- |');
 for (const [np, nn] of [[32, 12], [4, 12]] as const) {
   for (const d of [0, 0.8, 1.5, 2.5]) {
-    const truth = phi(d / Math.SQRT2);
+    const truth = normalCdf(d / Math.SQRT2);
     const rng = mulberry32(1000 * np + Math.round(100 * d));
     const normal = () => Math.sqrt(-2 * Math.log(1 - rng())) * Math.cos(2 * Math.PI * rng());
     const covered = { score: 0, bootstrap: 0 };

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import {
   auroc,
   aurocCI,
+  normalCdf,
   normalQuantile,
   scoreAurocCI,
   bootstrapAurocCI,
@@ -458,6 +459,11 @@ describe('normalQuantile', () => {
     expect(normalQuantile(0.001)).toBeCloseTo(-3.090232, 6);
     expect(normalQuantile(0.025)).toBeCloseTo(-normalQuantile(0.975), 9);
   });
+  it('inverts normalCdf', () => {
+    for (const p of [0.001, 0.025, 0.3, 0.5, 0.9, 0.995]) expect(normalCdf(normalQuantile(p))).toBeCloseTo(p, 6);
+    expect(normalCdf(0)).toBeCloseTo(0.5, 7);
+    expect(normalCdf(1.959964)).toBeCloseTo(0.975, 6);
+  });
   it('rejects p outside (0, 1)', () => {
     expect(() => normalQuantile(0)).toThrow(/p must be in \(0, 1\)/);
     expect(() => normalQuantile(1)).toThrow(/p must be in \(0, 1\)/);
@@ -524,16 +530,10 @@ describe('scoreAurocCI (Newcombe method 5)', () => {
 });
 
 describe('scoreAurocCI coverage at the smoke zoo sizes (binormal scores; scripts/ci-coverage.ts prints the full table)', () => {
-  /** Φ via erf (Abramowitz–Stegun 7.1.26). */
-  const phi = (x: number) => {
-    const t = 1 / (1 + (0.3275911 * Math.abs(x)) / Math.SQRT2);
-    const y = 1 - ((((1.061405429 * t - 1.453152027) * t + 1.421413741) * t - 0.284496736) * t + 0.254829592) * t * Math.exp((-x * x) / 2);
-    return x >= 0 ? 0.5 * (1 + y) : 0.5 * (1 - y);
-  };
   const coverage = (np: number, nn: number, d: number, runs: number) => {
     const rng = mulberry32(977 + np + Math.round(d * 10));
     const normal = () => Math.sqrt(-2 * Math.log(1 - rng())) * Math.cos(2 * Math.PI * rng());
-    const truth = phi(d / Math.SQRT2);
+    const truth = normalCdf(d / Math.SQRT2);
     let covered = 0;
     for (let r = 0; r < runs; r++) {
       const pos = Array.from({ length: np }, () => normal() + d);
