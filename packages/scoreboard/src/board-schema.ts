@@ -1,6 +1,10 @@
 import { Type, type TSchema } from '@sinclair/typebox';
 import { SandtrapError, validate } from '@sandtrap/core';
 import type { Scoreboard } from './board.js';
+import { CI_METHODS } from './metrics.js';
+
+/** An interval method ({@link CI_METHODS}), for the board's settings and the config file. */
+export const ciMethodSchema = (description: string) => Type.Union(CI_METHODS.map((m) => Type.Literal(m)), { description });
 
 /**
  * The JSON Schema (draft 2020-12) of `scoreboard.json`, written with TypeBox. The committed
@@ -106,7 +110,7 @@ export const ScoreboardSchema = Type.Object(
     settings: strict({
       split: Type.Literal('test'),
       seed: Type.Integer({ minimum: 0 }),
-      ci: Type.Optional(Type.Union([Type.Literal('score'), Type.Literal('bootstrap')], { description: "how aurocCI was computed: Newcombe's score interval or the stratified percentile bootstrap; absent (older boards) means bootstrap" })),
+      ci: Type.Optional(ciMethodSchema("how aurocCI was computed: Newcombe's score interval or the stratified percentile bootstrap; absent (older boards) means bootstrap")),
       resamples: Type.Integer({ minimum: 1 }),
       level: Type.Number({ exclusiveMinimum: 0, exclusiveMaximum: 1 }),
       backend: Type.String(),

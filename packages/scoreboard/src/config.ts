@@ -4,6 +4,7 @@ import { dirname, extname, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Type, type Static } from '@sinclair/typebox';
 import { SandtrapError, validate } from '@sandtrap/core';
+import { ciMethodSchema } from './board-schema.js';
 
 /**
  * `sandtrap.config.{ts,mts,js,mjs,json}`: what `sandtrap scoreboard` runs. Every key is optional;
@@ -32,7 +33,7 @@ export const ConfigSchema = Type.Object(
     out: Type.Optional(Type.String({ minLength: 1, description: 'output folder (default sandtrap-report)' })),
     workers: Type.Optional(Type.Integer({ minimum: 1, description: 'parallel cell processes (default: cores)' })),
     seed: Type.Optional(Type.Integer({ minimum: 0, description: 'run seed (default 1)' })),
-    ci: Type.Optional(Type.Union([Type.Literal('score'), Type.Literal('bootstrap')], { description: "AUROC interval: Newcombe's score interval (default) or the stratified bootstrap" })),
+    ci: Type.Optional(ciMethodSchema("AUROC interval: Newcombe's score interval (default) or the stratified bootstrap")),
     resamples: Type.Optional(Type.Integer({ minimum: 1, description: 'bootstrap resamples, with ci: bootstrap (default 1000)' })),
     tolerance: Type.Optional(Type.Number({ minimum: 0, maximum: 1, description: 'baseline tolerance (default 0.05)' })),
     baseline: Type.Optional(Type.String({ minLength: 1, description: 'an earlier scoreboard.json to compare with' })),

@@ -203,9 +203,9 @@ export function scoreAurocCI(pos: readonly number[], neg: readonly number[], opt
 }
 
 /** How {@link aurocCI} computes the interval: Newcombe's score interval, or the percentile bootstrap. */
-export type CiMethod = 'score' | 'bootstrap';
+export const CI_METHODS = ['score', 'bootstrap'] as const;
 
-export const CI_METHODS: readonly CiMethod[] = ['score', 'bootstrap'];
+export type CiMethod = (typeof CI_METHODS)[number];
 
 /**
  * The scoreboard's AUROC interval: {@link scoreAurocCI} (`'score'`, the default) or the stratified

@@ -1,5 +1,4 @@
 import { mkdir, readFile, rm } from 'node:fs/promises';
-import { cpus } from 'node:os';
 import { join, resolve } from 'node:path';
 import { deserialize, serialize } from 'node:v8';
 import {
@@ -92,10 +91,6 @@ export type ScoreboardEvent =
       detectors: number;
       organisms: number;
       shard: Shard;
-      /** Cell processes per detector (its pool is at most this large, and at most its cells). */
-      workers: number;
-      /** Per-cell kill timeout in force, seconds. */
-      timeoutSeconds: number;
       byDetector: PlanDetector[];
     }
   | { type: 'configure'; detector: string; phase: 'start' | 'done'; status?: 'ok' | 'error'; message?: string; cached?: boolean }
@@ -279,10 +274,8 @@ export async function runScoreboard(o: ScoreboardOptions): Promise<ScoreboardRes
   const retry = o.retryErrors ? todo.filter(isError).length : 0;
   const cached = mine.length - todo.length;
   const cachedErrors = o.retryErrors ? 0 : mine.filter(isError).length;
-  const workers = Math.max(1, o.workers ?? cpus().length);
-  const timeoutSeconds = o.timeoutSeconds ?? budgetOf(o.budget).wallSeconds + 30;
   const byDetector = detectors.map((d, di) => ({ detector: d.id, toRun: todo.filter((c) => c.di === di).length }));
-  o.onEvent?.({ type: 'plan', total: mine.length, cached, cachedErrors, retry, toRun: todo.length, detectors: detectors.length, organisms: organisms.length, shard, workers, timeoutSeconds, byDetector });
+  o.onEvent?.({ type: 'plan', total: mine.length, cached, cachedErrors, retry, toRun: todo.length, detectors: detectors.length, organisms: organisms.length, shard, byDetector });
 
   let done = 0;
   let failed = 0;
