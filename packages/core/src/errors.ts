@@ -14,7 +14,25 @@ export type SandtrapErrorCode =
   | 'SANDTRAP_BUDGET_EXCEEDED'
   | 'SANDTRAP_PLUGIN_NOT_FOUND'
   | 'SANDTRAP_PLUGIN_SHAPE'
-  | 'SANDTRAP_PLUGIN_OPTIONS';
+  | 'SANDTRAP_PLUGIN_OPTIONS'
+  /** A config file (sandtrap.config.*) that does not load or validate. */
+  | 'SANDTRAP_CONFIG_INVALID'
+  /** A zoo spec (preset or --spec file) that does not validate. */
+  | 'SANDTRAP_SPEC_INVALID'
+  /** A zoo folder whose zoo.json is missing, unreadable or inconsistent with its organisms. */
+  | 'SANDTRAP_ZOO_INVALID'
+  /** A results.jsonl that cannot be read back (a corrupt line, a line of another run). */
+  | 'SANDTRAP_RESULTS_CORRUPT'
+  /** `merge` given shards of different runs, or missing / duplicated shards. */
+  | 'SANDTRAP_MERGE_MISMATCH'
+  /** A --baseline file that is not a scoreboard.json this version can compare with. */
+  | 'SANDTRAP_BASELINE_INVALID'
+  /** Worker pool: a task ran past its timeout and its worker process was killed. */
+  | 'SANDTRAP_TIMEOUT'
+  /** Worker pool: a worker ran out of memory (its heap limit) and was replaced. */
+  | 'SANDTRAP_OUT_OF_MEMORY'
+  /** Worker pool: a worker process exited without answering. */
+  | 'SANDTRAP_WORKER_DIED';
 
 export class SandtrapError extends Error {
   readonly code: SandtrapErrorCode;
