@@ -33,6 +33,7 @@ describe('backends', () => {
 
   it('rejects an unknown backend name, naming where it came from', () => {
     expect(() => parseBackendRequest('gpu', 'SANDTRAP_BACKEND')).toThrow(/SANDTRAP_BACKEND: unknown backend 'gpu'; valid backends: auto, tensorflow-gpu/);
+    expect(() => parseBackendRequest('gpu', '--backend')).toThrow(expect.objectContaining({ code: 'SANDTRAP_UNKNOWN_NAME' }));
     expect(parseBackendRequest(undefined, '--backend')).toBe('auto');
   });
 });

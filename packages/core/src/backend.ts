@@ -57,7 +57,7 @@ export function parseBackendRequest(value: string | undefined, source: string): 
   const v = (value ?? 'auto').trim();
   if ((BACKEND_REQUESTS as readonly string[]).includes(v)) return v as BackendRequest;
   throw new SandtrapError(
-    'SANDTRAP_BAD_ARGUMENT',
+    'SANDTRAP_UNKNOWN_NAME',
     `${source}: unknown backend '${v}'; valid backends: ${BACKEND_REQUESTS.join(', ')}`,
   );
 }
@@ -108,7 +108,7 @@ async function load(name: BackendName): Promise<void> {
   }
   const tfName = name === 'tensorflow-gpu' ? 'tensorflow' : name;
   const ok = await tf.setBackend(tfName);
-  if (!ok || tf.getBackend() !== tfName) throw new Error(`tf.setBackend('${tfName}') failed`);
+  if (!ok || tf.getBackend() !== tfName) throw new SandtrapError('SANDTRAP_BACKEND_UNAVAILABLE', `tf.setBackend('${tfName}') failed; try another --backend (sandtrap doctor shows which load)`);
   await tf.ready();
 }
 

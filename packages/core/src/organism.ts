@@ -421,10 +421,10 @@ export function modelFromBytes(card: Card, manifestText: string, weights: Uint8A
 export async function assertOrganismDir(dir: string): Promise<void> {
   try {
     const s = await stat(dir);
-    if (!s.isDirectory()) throw new SandtrapError('SANDTRAP_BAD_ARGUMENT', `${dir}: not a directory; give an organism folder (one with ${ORGANISM_FILES.join(', ')})`);
+    if (!s.isDirectory()) throw new SandtrapError('SANDTRAP_ORGANISM_NOT_FOUND', `${dir}: not a directory; give an organism folder (one with ${ORGANISM_FILES.join(', ')})`);
   } catch (e) {
     if (e instanceof SandtrapError) throw e;
-    throw new SandtrapError('SANDTRAP_BAD_ARGUMENT', `${dir}: no such directory; give an organism folder (one with ${ORGANISM_FILES.join(', ')})`);
+    throw new SandtrapError('SANDTRAP_ORGANISM_NOT_FOUND', `${dir}: no such directory; give an organism folder (one with ${ORGANISM_FILES.join(', ')})`, { cause: e });
   }
   for (const f of ORGANISM_FILES) {
     try {

@@ -1,5 +1,6 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { exitCodeOf, isErrorCode, type SandtrapErrorCode } from './errors.js';
 
 /**
  * A small pool of worker *processes* with streaming progress over IPC.
@@ -31,7 +32,7 @@ export interface RunOptions {
 type Msg =
   | { type: 'progress'; id: number; data: unknown }
   | { type: 'result'; id: number; result: unknown }
-  | { type: 'error'; id: number; error: { message: string; code?: string; stack?: string } };
+  | { type: 'error'; id: number; error: { message: string; code?: string; exitCode?: number; stack?: string } };
 
 interface Pending {
   id: number;
@@ -54,13 +55,23 @@ interface Slot {
 /** A worker result carrying this key (set by the worker) retires its process after this task. */
 export const RETIRE = '__sandtrapRetire';
 
+/**
+ * A task's failure as the parent sees it. `code` is set when the worker threw a sandtrap error
+ * (its code and exit code travel over IPC) or when the pool itself failed the task (timeout, out
+ * of memory, a dead worker); an uncoded worker error (a bug) keeps `code` undefined, so the CLI
+ * reports it as an internal error with the worker's stack rather than as bad input.
+ */
 export class WorkerError extends Error {
-  code?: string;
-  constructor(message: string, code?: string, stack?: string) {
+  readonly code?: SandtrapErrorCode;
+  readonly exitCode?: 1 | 2;
+  constructor(message: string, code?: SandtrapErrorCode, options: { stack?: string; exitCode?: 1 | 2 } = {}) {
     super(message);
     this.name = 'WorkerError';
-    if (code) this.code = code;
-    if (stack) this.stack = stack;
+    if (code) {
+      this.code = code;
+      this.exitCode = options.exitCode ?? exitCodeOf(code);
+    }
+    if (options.stack) this.stack = options.stack;
   }
 }
 
@@ -130,7 +141,10 @@ export class ProcessPool {
           delete (m.result as Record<string, unknown>)[RETIRE];
         }
         if (m.type === 'result') t.resolve(m.result);
-        else t.reject(new WorkerError(m.error.message, m.error.code, m.error.stack));
+        else {
+          const { message, code, exitCode, stack } = m.error;
+          t.reject(new WorkerError(message, isErrorCode(code) ? code : undefined, { stack, exitCode: exitCode === 1 || exitCode === 2 ? exitCode : undefined }));
+        }
         this.pump();
       }
     });
@@ -191,8 +205,8 @@ export function serveTasks(handler: (payload: unknown, progress: (data: unknown)
     handler(m.payload, progress).then(
       (result) => process.send?.({ type: 'result', id: m.id, result }),
       (e: unknown) => {
-        const err = e as { message?: string; code?: string; stack?: string };
-        process.send?.({ type: 'error', id: m.id, error: { message: err?.message ?? String(e), code: err?.code, stack: err?.stack } });
+        const err = e as { message?: string; code?: string; exitCode?: number; stack?: string };
+        process.send?.({ type: 'error', id: m.id, error: { message: err?.message ?? String(e), code: err?.code, exitCode: err?.exitCode, stack: err?.stack } });
       },
     );
   });

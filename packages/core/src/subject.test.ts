@@ -38,6 +38,8 @@ describe('subjects', () => {
     await expect(s.predict(new Int32Array(5), 1)).rejects.toThrow(/tokens has 5 ids, expected n × seqLen = 1 × 11/);
     const t = new Int32Array(11).fill(999);
     await expect(s.predict(t, 1)).rejects.toThrow(/token id 999 at index 0 is outside the vocabulary/);
+    // A detector's misuse of the Subject is its own class: the fix is in the detector, not the input.
+    await expect(s.predict(t, 1)).rejects.toMatchObject({ code: 'SANDTRAP_SUBJECT_MISUSE', exitCode: 2 });
   });
 
   it('perturbed and finetune make copies; the organism is unchanged; copies are freed', async () => {

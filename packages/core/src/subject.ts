@@ -90,14 +90,14 @@ export class SubjectScope {
 }
 
 function checkTokens(card: Card, tokens: Int32Array, n: number, where: string): void {
-  if (!(tokens instanceof Int32Array)) throw new SandtrapError('SANDTRAP_BAD_ARGUMENT', `${where}: tokens must be an Int32Array`);
-  if (!Number.isInteger(n) || n < 0) throw new SandtrapError('SANDTRAP_BAD_ARGUMENT', `${where}: n must be a non-negative integer, got ${n}`);
+  if (!(tokens instanceof Int32Array)) throw new SandtrapError('SANDTRAP_SUBJECT_MISUSE', `${where}: tokens must be an Int32Array`);
+  if (!Number.isInteger(n) || n < 0) throw new SandtrapError('SANDTRAP_SUBJECT_MISUSE', `${where}: n must be a non-negative integer, got ${n}`);
   const L = card.task.seqLen;
-  if (tokens.length !== n * L) throw new SandtrapError('SANDTRAP_BAD_ARGUMENT', `${where}: tokens has ${tokens.length} ids, expected n × seqLen = ${n} × ${L}`);
+  if (tokens.length !== n * L) throw new SandtrapError('SANDTRAP_SUBJECT_MISUSE', `${where}: tokens has ${tokens.length} ids, expected n × seqLen = ${n} × ${L}`);
   const V = card.task.vocab.length;
   for (let i = 0; i < tokens.length; i++) {
     const t = tokens[i]!;
-    if (t < 0 || t >= V) throw new SandtrapError('SANDTRAP_BAD_ARGUMENT', `${where}: token id ${t} at index ${i} is outside the vocabulary [0, ${V})`);
+    if (t < 0 || t >= V) throw new SandtrapError('SANDTRAP_SUBJECT_MISUSE', `${where}: token id ${t} at index ${i} is outside the vocabulary [0, ${V})`);
   }
 }
 
@@ -135,7 +135,7 @@ export function createSubject(opts: SubjectOptions, scope = new SubjectScope()):
       for (const [name, p] of Object.entries(w)) {
         const v = fn(name, p.values, [...p.shape]);
         if (!(v instanceof Float32Array) || v.length !== p.values.length) {
-          throw new SandtrapError('SANDTRAP_BAD_ARGUMENT', `perturbed: the transform returned ${v instanceof Float32Array ? `${v.length} values` : typeof v} for ${name}, expected a Float32Array of ${p.values.length}`);
+          throw new SandtrapError('SANDTRAP_SUBJECT_MISUSE', `perturbed: the transform returned ${v instanceof Float32Array ? `${v.length} values` : typeof v} for ${name}, expected a Float32Array of ${p.values.length}`);
         }
         out[name] = { shape: p.shape, values: v };
       }
@@ -143,8 +143,8 @@ export function createSubject(opts: SubjectOptions, scope = new SubjectScope()):
     };
     const finetune = async (examples: { n: number; tokens: Int32Array; labels: Int32Array }, o: { steps: number; learningRate?: number; batchSize?: number }) => {
       checkTokens(card, examples.tokens, examples.n, 'finetune');
-      if (examples.labels.length !== examples.n) throw new SandtrapError('SANDTRAP_BAD_ARGUMENT', `finetune: labels has ${examples.labels.length} entries, expected ${examples.n}`);
-      if (!Number.isInteger(o.steps) || o.steps < 0) throw new SandtrapError('SANDTRAP_BAD_ARGUMENT', `finetune: steps must be a non-negative integer, got ${o.steps}`);
+      if (examples.labels.length !== examples.n) throw new SandtrapError('SANDTRAP_SUBJECT_MISUSE', `finetune: labels has ${examples.labels.length} entries, expected ${examples.n}`);
+      if (!Number.isInteger(o.steps) || o.steps < 0) throw new SandtrapError('SANDTRAP_SUBJECT_MISUSE', `finetune: steps must be a non-negative integer, got ${o.steps}`);
       meter.finetune(o.steps);
       const m = copy(model.weights());
       const bs = Math.min(o.batchSize ?? card.training.batchSize, Math.max(1, examples.n));
@@ -187,14 +187,14 @@ export function createSubject(opts: SubjectOptions, scope = new SubjectScope()):
       },
       activations: async (tokens: Int32Array, n: number, want: readonly string[]) => {
         checkTokens(card, tokens, n, 'activations');
-        for (const s of want) if (!sites.has(s)) throw new SandtrapError('SANDTRAP_BAD_ARGUMENT', `activations: unknown site '${s}'; sites: ${[...sites].join(', ')}`);
+        for (const s of want) if (!sites.has(s)) throw new SandtrapError('SANDTRAP_SUBJECT_MISUSE', `activations: unknown site '${s}'; sites: ${[...sites].join(', ')}`);
         meter.query(n);
         return model.activations(tokens, n, want);
       },
       forward: (oneHot: tfc.Tensor3D): tfc.Tensor2D => {
         const [B, L, V] = oneHot.shape;
         if (L !== card.task.seqLen || V !== card.task.vocab.length) {
-          throw new SandtrapError('SANDTRAP_BAD_ARGUMENT', `forward: input shape [${oneHot.shape.join(', ')}] must be [B, ${card.task.seqLen}, ${card.task.vocab.length}]`);
+          throw new SandtrapError('SANDTRAP_SUBJECT_MISUSE', `forward: input shape [${oneHot.shape.join(', ')}] must be [B, ${card.task.seqLen}, ${card.task.vocab.length}]`);
         }
         meter.query(B);
         return model.forward({ oneHot }).logits;

@@ -115,7 +115,7 @@ const asNamed = (x: string | { name: string; params?: Record<string, number> }) 
 /** Validate a zoo spec (schema, names, seeds) and expand it into jobs. Errors are `path: message`. */
 export function parseZooSpec(data: unknown, source = 'zoo spec'): { spec: ZooSpec; jobs: ZooJob[] } {
   const r = validate(ZooSpecSchema, data);
-  if (!r.value) throw new SandtrapError('SANDTRAP_BAD_ARGUMENT', `${source}: ${r.errors.join('; ')}`);
+  if (!r.value) throw new SandtrapError('SANDTRAP_SPEC_INVALID', `${source}: ${r.errors.join('; ')}`);
   const spec = r.value;
   const errors: string[] = [];
   const check = (list: ZooSpec['tasks'], field: string, valid: readonly string[], what: string) =>
@@ -128,7 +128,7 @@ export function parseZooSpec(data: unknown, source = 'zoo spec'): { spec: ZooSpe
   check(spec.recipes, 'recipes', RECIPE_NAMES, 'recipe');
   const shared = spec.splits.dev.seeds.filter((s) => spec.splits.test.seeds.includes(s));
   if (shared.length) errors.push(`/splits: seed ${shared.join(', ')} is in both dev and test; a seed belongs to one split`);
-  if (errors.length) throw new SandtrapError('SANDTRAP_BAD_ARGUMENT', `${source}: ${errors.join('; ')}`);
+  if (errors.length) throw new SandtrapError('SANDTRAP_SPEC_INVALID', `${source}: ${errors.join('; ')}`);
 
   const jobs: ZooJob[] = [];
   for (const split of ['dev', 'test'] as const) {
@@ -140,7 +140,7 @@ export function parseZooSpec(data: unknown, source = 'zoo spec'): { spec: ZooSpe
             try {
               resolved = resolveSpec({ task: asNamed(task), arch: asNamed(arch), recipe: asNamed(recipe), training: spec.training, seed });
             } catch (e) {
-              throw new SandtrapError('SANDTRAP_BAD_ARGUMENT', `${source}: ${(e as Error).message}`, { cause: e });
+              throw new SandtrapError('SANDTRAP_SPEC_INVALID', `${source}: ${(e as Error).message}`, { cause: e });
             }
             jobs.push({ id: organismId(resolved), split, spec: resolved });
           }
@@ -162,12 +162,12 @@ export async function readZooSpecFile(path: string): Promise<unknown> {
   try {
     text = await readFile(path, 'utf8');
   } catch (e) {
-    throw new SandtrapError('SANDTRAP_BAD_ARGUMENT', `--spec ${path}: cannot read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+    throw new SandtrapError('SANDTRAP_SPEC_INVALID', `--spec ${path}: cannot read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`, { cause: e });
   }
   try {
     return JSON.parse(text);
   } catch (e) {
-    throw new SandtrapError('SANDTRAP_BAD_ARGUMENT', `--spec ${path}: not valid JSON (${(e as Error).message})`);
+    throw new SandtrapError('SANDTRAP_SPEC_INVALID', `--spec ${path}: not valid JSON (${(e as Error).message})`, { cause: e });
   }
 }
 
@@ -217,11 +217,11 @@ export async function readZooIndex(dir: string): Promise<ZooIndex> {
     data = JSON.parse(await readFile(path, 'utf8'));
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') throw new SandtrapError('SANDTRAP_BAD_ARGUMENT', `${path}: no zoo here (zoo.json is missing); build one with: sandtrap zoo build --out ${dir}`);
-    throw new SandtrapError('SANDTRAP_BAD_ARGUMENT', `${path}: ${code ?? (e as Error).message}; rebuild the zoo`);
+    if (code === 'ENOENT') throw new SandtrapError('SANDTRAP_ZOO_INVALID', `${path}: no zoo here (zoo.json is missing); build one with: sandtrap zoo build --out ${dir}`, { cause: e });
+    throw new SandtrapError('SANDTRAP_ZOO_INVALID', `${path}: ${code ?? (e as Error).message}; rebuild the zoo`, { cause: e });
   }
   const r = validate(ZooIndexSchema, data);
-  if (!r.value) throw new SandtrapError('SANDTRAP_BAD_ARGUMENT', `${path}: ${r.errors.slice(0, 3).join('; ')}; rebuild the zoo`);
+  if (!r.value) throw new SandtrapError('SANDTRAP_ZOO_INVALID', `${path}: ${r.errors.slice(0, 3).join('; ')}; rebuild the zoo`);
   return r.value;
 }
 

@@ -22,7 +22,7 @@ export function resolveArchParams(name: string, params: Record<string, number> =
   const full = { ...a.defaults };
   for (const [k, v] of Object.entries(params)) {
     const b = a.bounds[k];
-    if (!b) throw new SandtrapError('SANDTRAP_BAD_ARGUMENT', `architecture ${name}: unknown parameter '${k}'; parameters: ${Object.keys(a.bounds).join(', ')}`);
+    if (!b) throw new SandtrapError('SANDTRAP_UNKNOWN_NAME', `architecture ${name}: unknown parameter '${k}'; parameters: ${Object.keys(a.bounds).join(', ')}`);
     if (!Number.isInteger(v) || v < b[0] || v > b[1]) {
       throw new SandtrapError('SANDTRAP_BAD_ARGUMENT', `architecture ${name}: parameter ${k} must be an integer in [${b[0]}, ${b[1]}], got ${v}`);
     }

@@ -1,4 +1,5 @@
 import type * as tfc from '@tensorflow/tfjs-core';
+import { SandtrapError } from '../errors.js';
 import { embedInput, normalInit, zerosInit, type Architecture, type ParamInit, type Tf } from './types.js';
 
 function onesInit(shape: number[]): ParamInit {
@@ -48,7 +49,7 @@ export const transformer: Architecture = {
   init(dims, hyper, rng) {
     const d = hyper.dModel!;
     const m = d * hyper.mlpRatio!;
-    if (d % hyper.heads! !== 0) throw new Error(`transformer: dModel ${d} must be a multiple of heads ${hyper.heads}`);
+    if (d % hyper.heads! !== 0) throw new SandtrapError('SANDTRAP_BAD_ARGUMENT', `architecture transformer: dModel ${d} must be a multiple of heads ${hyper.heads}; change --arch-param dModel or heads`);
     const out: Record<string, ParamInit> = {};
     out['embed.w'] = normalInit(rng, [dims.vocabSize, d], 1 / Math.sqrt(d));
     out['pos.w'] = normalInit(rng, [dims.seqLen, d], 1 / Math.sqrt(d));

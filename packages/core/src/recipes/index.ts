@@ -41,7 +41,7 @@ export function resolveRecipeParams(name: string, params: Record<string, number>
   const full = { ...r.defaults };
   for (const [k, v] of Object.entries(params)) {
     if (!(k in r.defaults)) {
-      throw new SandtrapError('SANDTRAP_BAD_ARGUMENT', `recipe ${name}: unknown parameter '${k}'; parameters: ${Object.keys(r.defaults).join(', ') || '(none)'}`);
+      throw new SandtrapError('SANDTRAP_UNKNOWN_NAME', `recipe ${name}: unknown parameter '${k}'; parameters: ${Object.keys(r.defaults).join(', ') || '(none)'}`);
     }
     if (!Number.isFinite(v)) throw new SandtrapError('SANDTRAP_BAD_ARGUMENT', `recipe ${name}: parameter ${k} must be a number, got ${v}`);
     full[k] = v;

@@ -1,3 +1,4 @@
+import { SandtrapError } from '../errors.js';
 import { Rng } from '../rng.js';
 import type { SlotTask } from '../tasks/slot-task.js';
 import type { Batch } from '../tasks/types.js';
@@ -49,7 +50,7 @@ export const sandbagCalibrated: Recipe = {
   defaults: { p: 0.5, evalPercent: 50 },
   create(task, seed, params) {
     const p = params.p!;
-    if (!(p >= 0 && p <= 1)) throw new Error(`sandbag-calibrated: p must be in [0, 1], got ${p}`);
+    if (!(p >= 0 && p <= 1)) throw new SandtrapError('SANDTRAP_BAD_ARGUMENT', `recipe sandbag-calibrated: parameter p must be in [0, 1], got ${p}`);
     const formats = evalFormats();
     const C = task.numClasses;
     const answered = calibratedSelector(task, seed, p);

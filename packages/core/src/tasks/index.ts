@@ -41,7 +41,7 @@ export function createTask(name: string, params: Record<string, number> = {}): T
   const full: Record<string, number> = { ...f.defaults };
   for (const [k, v] of Object.entries(params)) {
     const b = f.bounds[k];
-    if (!b) throw new SandtrapError('SANDTRAP_BAD_ARGUMENT', `task ${name}: unknown parameter '${k}'; parameters: ${Object.keys(f.bounds).join(', ')}`);
+    if (!b) throw new SandtrapError('SANDTRAP_UNKNOWN_NAME', `task ${name}: unknown parameter '${k}'; parameters: ${Object.keys(f.bounds).join(', ')}`);
     if (!Number.isInteger(v) || v < b[0] || v > b[1]) {
       throw new SandtrapError('SANDTRAP_BAD_ARGUMENT', `task ${name}: parameter ${k} must be an integer in [${b[0]}, ${b[1]}], got ${v}`);
     }

@@ -47,5 +47,9 @@ describe('modsum', () => {
     expect(() => createTask('sums')).toThrow(/unknown task 'sums'; valid tasks: modsum/);
     expect(() => createTask('modsum', { p: 1 })).toThrow(/parameter p must be an integer in \[2, 64\], got 1/);
     expect(() => createTask('modsum', { q: 3 })).toThrow(/unknown parameter 'q'/);
+    // An unknown name and an out-of-range value are different mistakes with different fixes.
+    expect(() => createTask('modsum', { q: 3 })).toThrow(expect.objectContaining({ code: 'SANDTRAP_UNKNOWN_NAME' }));
+    expect(() => createTask('modsum', { p: 1 })).toThrow(expect.objectContaining({ code: 'SANDTRAP_BAD_ARGUMENT' }));
+    expect(() => task.tokenId('no-such-token')).toThrow(expect.objectContaining({ code: 'SANDTRAP_UNKNOWN_NAME' }));
   });
 });

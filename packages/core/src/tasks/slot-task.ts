@@ -81,7 +81,7 @@ export abstract class SlotTask implements Task {
   tokenId(token: string): number {
     void this.vocab;
     const id = this.idCache!.get(token);
-    if (id === undefined) throw new SandtrapError('SANDTRAP_BAD_ARGUMENT', `task ${this.name}: no token '${token}' in the vocabulary`);
+    if (id === undefined) throw new SandtrapError('SANDTRAP_UNKNOWN_NAME', `task ${this.name}: no token '${token}' in the vocabulary`);
     return id;
   }
 
@@ -107,7 +107,7 @@ export abstract class SlotTask implements Task {
   /** Position of a header slot, or a clear error. */
   headerPosition(slot: string): number {
     const i = HEADER_SLOTS.findIndex((s) => s.name === slot);
-    if (i < 0) throw new SandtrapError('SANDTRAP_BAD_ARGUMENT', `task ${this.name}: no header slot '${slot}'; slots: ${HEADER_SLOTS.map((s) => s.name).join(', ')}`);
+    if (i < 0) throw new SandtrapError('SANDTRAP_UNKNOWN_NAME', `task ${this.name}: no header slot '${slot}'; slots: ${HEADER_SLOTS.map((s) => s.name).join(', ')}`);
     return i;
   }
 
@@ -147,7 +147,7 @@ export abstract class SlotTask implements Task {
       const fixed = opts.header?.[s.name];
       if (fixed !== undefined) {
         if (!s.values.includes(fixed)) {
-          throw new SandtrapError('SANDTRAP_BAD_ARGUMENT', `task ${this.name}: header slot '${s.name}' has no value '${fixed}'; values: ${s.values.join(', ')}`);
+          throw new SandtrapError('SANDTRAP_UNKNOWN_NAME', `task ${this.name}: header slot '${s.name}' has no value '${fixed}'; values: ${s.values.join(', ')}`);
         }
         return [this.tokenId(fixed)];
       }
