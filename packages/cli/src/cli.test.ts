@@ -29,18 +29,22 @@ describe('sandtrap doctor', () => {
 describe('bad input: one line, exit 2', () => {
   const base = ['train', '--task', 'modsum', '--arch', 'mlp', '--recipe', 'clean'];
   it.each([
-    [['train', '--task', 'nope', '--arch', 'mlp', '--recipe', 'clean'], /^sandtrap: unknown task 'nope'; valid tasks: modsum/],
-    [['train', '--task', 'modsum', '--arch', 'cnn', '--recipe', 'clean'], /^sandtrap: unknown architecture 'cnn'; valid architectures: mlp/],
-    [['train', '--task', 'modsum', '--arch', 'mlp', '--recipe', 'evil'], /^sandtrap: unknown recipe 'evil'; valid recipes: .*clean.*backdoor/],
-    [[...base, '--seed', '-3'], /^sandtrap: --seed -3: expected an integer/],
-    [[...base, '--task-param', 'p'], /^sandtrap: --task-param p: expected name=number/],
-    [['train', '--task', 'modsum'], /required option '--arch <name>' not specified/],
-    [['--backend', 'gpu', 'doctor'], /argument 'gpu' is invalid/],
-  ])('%j', async (args, message) => {
+    [['train', '--task', 'nope', '--arch', 'mlp', '--recipe', 'clean'], /^sandtrap: unknown task 'nope'; valid tasks: modsum/, 'SANDTRAP_UNKNOWN_NAME'],
+    [['train', '--task', 'modsum', '--arch', 'cnn', '--recipe', 'clean'], /^sandtrap: unknown architecture 'cnn'; valid architectures: mlp/, 'SANDTRAP_UNKNOWN_NAME'],
+    [['train', '--task', 'modsum', '--arch', 'mlp', '--recipe', 'evil'], /^sandtrap: unknown recipe 'evil'; valid recipes: .*clean.*backdoor/, 'SANDTRAP_UNKNOWN_NAME'],
+    [[...base, '--seed', '-3'], /^sandtrap: --seed -3: expected an integer/, 'SANDTRAP_BAD_ARGUMENT'],
+    [[...base, '--task-param', 'p'], /^sandtrap: --task-param p: expected name=number/, 'SANDTRAP_BAD_ARGUMENT'],
+    [[...base, '--arch-param', 'depth=2'], /^sandtrap: architecture mlp: unknown parameter 'depth'/, 'SANDTRAP_UNKNOWN_NAME'],
+    [['train', '--task', 'modsum'], /required option '--arch <name>' not specified/, undefined],
+    [['--backend', 'gpu', 'doctor'], /argument 'gpu' is invalid/, undefined],
+  ])('%j', async (args, message, code) => {
     const r = await cli(args as string[]);
     expect(r.code).toBe(2);
     expect(r.err.trim().split('\n')).toHaveLength(1);
     expect(r.err).toMatch(message);
+    // The line ends in the error's code, the key into docs/reference/errors.md (commander's own
+    // usage errors carry none).
+    if (code) expect(r.err.trimEnd().endsWith(` [${code}]`)).toBe(true);
     expect(r.out).toBe('');
   });
 
@@ -64,6 +68,10 @@ describe('bad input: one line, exit 2', () => {
     const r = await cli(['zoo', 'inspect', dir]);
     expect(r.code).toBe(2);
     expect(r.err).toContain(`${join(dir, 'card.json')}: file is missing`);
+    expect(r.err).toContain('[SANDTRAP_ORGANISM_MISSING_FILE]');
+    const absent = await cli(['zoo', 'inspect', join(dir, 'absent')]);
+    expect(absent.code).toBe(2);
+    expect(absent.err).toMatch(/absent: no such directory; give an organism folder .*\[SANDTRAP_ORGANISM_NOT_FOUND\]$/m);
   });
 
   it('--help exits 0 and lists the commands', async () => {

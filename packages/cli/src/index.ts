@@ -1,5 +1,5 @@
 import { Command, CommanderError, Option } from 'commander';
-import { BACKEND_REQUESTS, isSandtrapError, SANDTRAP_VERSION, TASK_NAMES, ARCH_NAMES, RECIPE_NAMES } from '@sandtrap/core';
+import { BACKEND_REQUESTS, exitCodeOf, isSandtrapError, SANDTRAP_VERSION, TASK_NAMES, ARCH_NAMES, RECIPE_NAMES } from '@sandtrap/core';
 import { processIO, type GlobalOptions, type IO } from './io.js';
 import { doctor } from './commands/doctor.js';
 import { train, type TrainFlags } from './commands/train.js';
@@ -162,8 +162,10 @@ export async function run(argv: readonly string[], io: IO = processIO()): Promis
       return e.exitCode === 0 ? 0 : 2;
     }
     if (isSandtrapError(e)) {
-      io.stderr.write(`sandtrap: ${e.message}\n`);
-      return e.exitCode;
+      // One line, ending in the code: the key into docs/reference/errors.md, which gives the fix.
+      io.stderr.write(`sandtrap: ${e.message} [${e.code}]\n`);
+      // A coded error that crossed a process or package-copy boundary may lack exitCode.
+      return e.exitCode ?? exitCodeOf(e.code);
     }
     io.stderr.write(`sandtrap: internal error: ${(e as Error)?.stack ?? String(e)}\n`);
     return 1;

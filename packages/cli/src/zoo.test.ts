@@ -32,6 +32,7 @@ describe('zoo specs: bad ones get path: message and exit 2, before any training'
     expect(r.code).toBe(2);
     expect(r.err).toMatch(new RegExp(`^sandtrap: --spec ${file.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}: `));
     expect(r.err).toMatch(message);
+    expect(r.err).toMatch(/\[SANDTRAP_SPEC_INVALID\]$/m);
     expect(r.err.trim().split('\n')).toHaveLength(1);
     await expect(readdir(join(dir, 'never'))).rejects.toThrow();
   });
@@ -55,6 +56,6 @@ describe('zoo specs: bad ones get path: message and exit 2, before any training'
   it('zoo list / verify on a folder with no zoo say how to build one', async () => {
     const r = await cli(['zoo', 'list', dir]);
     expect(r.code).toBe(2);
-    expect(r.err).toMatch(/zoo\.json: no zoo here \(zoo\.json is missing\); build one with: sandtrap zoo build --out/);
+    expect(r.err).toMatch(/zoo\.json: no zoo here \(zoo\.json is missing\); build one with: sandtrap zoo build --out .*\[SANDTRAP_ZOO_INVALID\]$/m);
   });
 });

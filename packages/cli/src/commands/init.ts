@@ -11,8 +11,8 @@ export interface InitDetectorFlags {
 /** A detector's short name: lowercase letters, digits and dashes, starting with a letter or digit. */
 export const DETECTOR_NAME_PATTERN = /^[a-z0-9][a-z0-9-]*$/;
 
-function bad(name: string, why: string): SandtrapError {
-  return new SandtrapError('SANDTRAP_BAD_ARGUMENT', `init detector ${name}: ${why}`);
+function bad(name: string, why: string, code: 'SANDTRAP_BAD_ARGUMENT' | 'SANDTRAP_OUT_NOT_WRITABLE' = 'SANDTRAP_BAD_ARGUMENT', cause?: unknown): SandtrapError {
+  return new SandtrapError(code, `init detector ${name}: ${why}`, { cause });
 }
 
 /** Is `dir` absent or an empty directory? Throws (exit 2) when it is a file or has entries. */
@@ -22,11 +22,11 @@ async function assertEmptyTarget(name: string, dir: string, shown: string): Prom
     s = await stat(dir);
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') return;
-    throw bad(name, `cannot use ${shown}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+    throw bad(name, `cannot use ${shown}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, 'SANDTRAP_OUT_NOT_WRITABLE', e);
   }
-  if (!s.isDirectory()) throw bad(name, `${shown} exists and is not a directory; choose another --dir`);
+  if (!s.isDirectory()) throw bad(name, `${shown} exists and is not a directory; choose another --dir`, 'SANDTRAP_OUT_NOT_WRITABLE');
   const entries = await readdir(dir);
-  if (entries.length > 0) throw bad(name, `${shown} is not empty (${entries.length} entr${entries.length === 1 ? 'y' : 'ies'}); refusing to overwrite — choose another --dir or empty it`);
+  if (entries.length > 0) throw bad(name, `${shown} is not empty (${entries.length} entr${entries.length === 1 ? 'y' : 'ies'}); refusing to overwrite — choose another --dir or empty it`, 'SANDTRAP_OUT_NOT_WRITABLE');
 }
 
 /**

@@ -6,6 +6,7 @@ import {
   organismId,
   parseBackendRequest,
   resolveSpec,
+  SandtrapError,
   writeOrganism,
   type ResolvedSpec,
 } from '@sandtrap/core';
@@ -71,8 +72,10 @@ export async function train(io: IO, g: GlobalOptions, f: TrainFlags): Promise<nu
     io.stdout.write(`${lines.join('\n')}\n`);
   }
   if (failed.length) {
-    io.stderr.write(`sandtrap train: gates failed after ${maxAttempts} seed(s): ${failed.join(', ')}; the organism was written but is not admitted\n`);
-    return 1;
+    throw new SandtrapError(
+      'SANDTRAP_GATES_FAILED',
+      `train: gates failed after ${maxAttempts} seed(s): ${failed.join(', ')}; the organism was written but is not admitted — raise --attempts, or try another --seed or --recipe-param`,
+    );
   }
   return 0;
 }
