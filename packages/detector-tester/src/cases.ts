@@ -1,4 +1,4 @@
-import type { BudgetLimits } from '@sandtrap/core';
+import { SandtrapError, type BudgetLimits, type SandtrapErrorCode } from '@sandtrap/core';
 
 /** Which organisms of the zoo `detect()` runs on: ids (or unique id prefixes), or a filter. */
 export type OrganismSelection = readonly string[] | { split?: 'dev' | 'test'; limit?: number };
@@ -41,10 +41,14 @@ const BUDGET_KEYS = ['queries', 'finetuneSteps', 'wallSeconds'] as const;
 const FILTER_KEYS = ['split', 'limit'] as const;
 const BACKENDS = ['auto', 'tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'];
 
-/** A problem with the cases object itself: the test file is wrong, not the detector. */
-export class TesterUsageError extends Error {
-  constructor(message: string) {
-    super(message);
+/**
+ * A problem with the test setup — the cases object, the zoo it names, its organism selection —
+ * not with the detector. A {@link SandtrapError}, so it carries a documented code
+ * (docs/reference/errors.md): `SANDTRAP_TESTER_CASES_INVALID` unless a more specific one applies.
+ */
+export class TesterUsageError extends SandtrapError {
+  constructor(message: string, code: SandtrapErrorCode = 'SANDTRAP_TESTER_CASES_INVALID', options: { cause?: unknown } = {}) {
+    super(code, message, options);
     this.name = 'TesterUsageError';
   }
 }

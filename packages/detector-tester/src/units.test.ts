@@ -2,7 +2,7 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { auroc, resolveZooDir, stateIssues, validateCases } from './index.js';
+import { auroc, openZoo, resolveZooDir, selectOrganisms, stateIssues, TesterUsageError, validateCases } from './index.js';
 
 describe('auroc (Mann–Whitney)', () => {
   it('counts ties as ½', () => {
@@ -38,6 +38,7 @@ describe('validateCases', () => {
     expect(() => validateCases({ organisms: { split: 'train', limt: 1 } })).toThrow(/unknown key 'limt'; did you mean 'limit'\?[^\n]*\n.*split must be 'dev' or 'test'; found "train"/);
     expect(() => validateCases({ expect: { positives: ['a'], controls: ['a'] } })).toThrow(/kind 'a' is in both positives and controls/);
     expect(() => validateCases([1])).toThrow(/must be an object/);
+    expect(() => validateCases({ option: {} })).toThrow(expect.objectContaining({ name: 'TesterUsageError', code: 'SANDTRAP_TESTER_CASES_INVALID' }));
   });
 });
 
@@ -52,6 +53,30 @@ describe('resolveZooDir', () => {
       expect(resolveZooDir(undefined, join(root, 'a'), { SANDTRAP_ZOO: '/elsewhere' })).toBe('/elsewhere');
       expect(resolveZooDir(undefined, join(root, 'a/b'), {})).toBe(join(root, 'fixtures/zoo-smoke'));
       expect(() => resolveZooDir(undefined, tmpdir(), {})).toThrow(/no zoo given and none found .*npx sandtrap zoo build --preset smoke/);
+      expect(() => resolveZooDir(undefined, tmpdir(), {})).toThrow(expect.objectContaining({ code: 'SANDTRAP_ZOO_INVALID' }));
+    } finally {
+      await rm(root, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('openZoo / selectOrganisms errors carry the code of what is wrong', () => {
+  it('a folder without zoo.json is ZOO_INVALID (keeping the fs error as cause); an unknown id is UNKNOWN_NAME; an ambiguous prefix is TESTER_CASES_INVALID', async () => {
+    const root = await mkdtemp(join(tmpdir(), 'sandtrap-openzoo-'));
+    try {
+      let err: unknown;
+      try {
+        openZoo(root);
+      } catch (e) {
+        err = e;
+      }
+      expect(err).toBeInstanceOf(TesterUsageError);
+      expect(err).toMatchObject({ code: 'SANDTRAP_ZOO_INVALID', cause: { code: 'ENOENT' } });
+      await writeFile(join(root, 'zoo.json'), JSON.stringify({ name: 'z', organisms: [{ id: 'ab1', split: 'test' }, { id: 'ab2', split: 'test' }] }));
+      const zoo = openZoo(root);
+      expect(() => selectOrganisms(zoo, ['zz'])).toThrow(expect.objectContaining({ code: 'SANDTRAP_UNKNOWN_NAME' }));
+      expect(() => selectOrganisms(zoo, ['ab'])).toThrow(expect.objectContaining({ code: 'SANDTRAP_TESTER_CASES_INVALID' }));
+      expect(selectOrganisms(zoo, ['ab2']).map((o) => o.id)).toEqual(['ab2']);
     } finally {
       await rm(root, { recursive: true, force: true });
     }

@@ -34,6 +34,7 @@ export function resolveZooDir(zoo: string | undefined, cwd = process.cwd(), env:
   throw new TesterUsageError(
     `testDetector: no zoo given and none found (looked for $SANDTRAP_ZOO, then ${DEFAULT_ZOO_CANDIDATES.join(' and ')} in ${cwd} and its parents); ` +
       `pass zoo: 'path/to/zoo', or build the smoke zoo with: npx sandtrap zoo build --preset smoke`,
+    'SANDTRAP_ZOO_INVALID',
   );
 }
 
@@ -48,12 +49,12 @@ export function openZoo(dir: string): TesterZoo {
     data = JSON.parse(readFileSync(path, 'utf8')) as typeof data;
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') throw new TesterUsageError(`testDetector: ${path} is missing: ${dir} is not a zoo; build one with: npx sandtrap zoo build --preset smoke --out ${dir}`);
-    throw new TesterUsageError(`testDetector: cannot read ${path}: ${code ?? (e as Error).message}`);
+    if (code === 'ENOENT') throw new TesterUsageError(`testDetector: ${path} is missing: ${dir} is not a zoo; build one with: npx sandtrap zoo build --preset smoke --out ${dir}`, 'SANDTRAP_ZOO_INVALID', { cause: e });
+    throw new TesterUsageError(`testDetector: cannot read ${path}: ${code ?? (e as Error).message}`, 'SANDTRAP_ZOO_INVALID', { cause: e });
   }
   const list = Array.isArray(data.organisms) ? (data.organisms as { id?: unknown; split?: unknown }[]) : undefined;
   if (!list || !list.every((o) => typeof o.id === 'string' && (o.split === 'dev' || o.split === 'test'))) {
-    throw new TesterUsageError(`testDetector: ${path} has no valid organisms list; rebuild the zoo`);
+    throw new TesterUsageError(`testDetector: ${path} has no valid organisms list; rebuild the zoo`, 'SANDTRAP_ZOO_INVALID');
   }
   return {
     dir,
@@ -72,7 +73,7 @@ export function selectOrganisms(zoo: TesterZoo, selection: OrganismSelection | u
       if (exact) return exact;
       if (hits.length === 1) return hits[0]!;
       const all = zoo.organisms.map((o) => `${o.id} (${o.split})`).join(', ');
-      if (hits.length === 0) throw new TesterUsageError(`testDetector cases.organisms: no organism '${want}' in zoo ${zoo.dir}; its organisms: ${all}`);
+      if (hits.length === 0) throw new TesterUsageError(`testDetector cases.organisms: no organism '${want}' in zoo ${zoo.dir}; its organisms: ${all}`, 'SANDTRAP_UNKNOWN_NAME');
       throw new TesterUsageError(`testDetector cases.organisms: '${want}' matches ${hits.length} organisms (${hits.map((h) => h.id).join(', ')}); give more of the id`);
     });
   }
