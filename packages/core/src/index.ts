@@ -1,16 +1,101 @@
-export * from './errors.js';
-export * from './backend.js';
+/**
+ * The public API of `@sandtrap/core`, listed name by name so that nothing becomes public by
+ * accident (src/public-api.test.ts pins this list; README.md documents it). Plumbing that only
+ * sandtrap's own packages use lives in `@sandtrap/core/internal` (no semver guarantee).
+ */
+
+// Errors: one class, a stable code per class of error (docs/reference/errors.md).
+export { ERROR_CODES, SandtrapError, isSandtrapError, isErrorCode, exitCodeOf, type SandtrapErrorCode } from './errors.js';
+
+// The TensorFlow.js engine.
+export {
+  BACKEND_REQUESTS,
+  initBackend,
+  getTf,
+  activeBackend,
+  parseBackendRequest,
+  machineInfo,
+  type BackendName,
+  type BackendRequest,
+  type BackendInfo,
+} from './backend.js';
+
+// Seeds, hashes, files.
 export { Rng, deriveSeed } from './rng.js';
 export { sha256, stableStringify, contentHash } from './hash.js';
 export { writeFileAtomic, ensureWritableDir } from './fsutil.js';
-export * from './tasks/index.js';
-export * from './arch/index.js';
-export * from './recipes/index.js';
-export { Model, argmaxRows } from './model.js';
-export { trainPhase, type TrainBatch, type ProgressEvent, type TrainOptions, type PhaseStats } from './train.js';
-export * from './schemas.js';
-export * from './organism.js';
-export { SANDTRAP_VERSION, CODE_VERSION } from './version.js';
-export * from './zoo.js';
-export { ProcessPool, serveTasks, WorkerError, RETIRE, type PoolOptions, type RunOptions } from './pool.js';
-export * from './subject.js';
+export { SANDTRAP_VERSION } from './version.js';
+
+// Tasks, architectures, recipes: looked up by name.
+export { TASK_NAMES, createTask } from './tasks/index.js';
+export type { Task, TaskDescription, Batch, SampleOptions, HeaderSlot } from './tasks/types.js';
+export { ARCH_NAMES } from './arch/index.js';
+export { RECIPE_NAMES, getRecipe, resolveRecipeParams } from './recipes/index.js';
+export type { Recipe, Family, Gate } from './recipes/types.js';
+export { Model } from './model.js';
+export type { TrainBatch, ProgressEvent } from './train.js';
+
+// Organisms: build, write, read, verify.
+export {
+  resolveSpec,
+  organismId,
+  buildOrganism,
+  writeOrganism,
+  readCard,
+  readTruth,
+  loadModel,
+  modelFromBytes,
+  readOrganismBytes,
+  inspectOrganism,
+  verifyOrganism,
+  TrainingCache,
+  trainOnce,
+  baseKey,
+  dimsOf,
+  evaluator,
+  type OrganismSpec,
+  type ResolvedSpec,
+  type BuildOptions,
+  type BuiltOrganism,
+  type TrainOnceOptions,
+  type VerifyResult,
+} from './organism.js';
+export { CardSchema, TruthSchema, validate, type Card, type Truth, type TrainingSpec, type ValidationResult } from './schemas.js';
+
+// Zoos.
+export {
+  parseZooSpec,
+  presetSpec,
+  readZooSpecFile,
+  buildZoo,
+  readZooIndex,
+  listZoo,
+  verifyZoo,
+  type ZooSpec,
+  type ZooJob,
+  type Split,
+  type ZooIndex,
+  type ZooEvent,
+  type BuildZooOptions,
+  type BuildZooResult,
+  type ZooListEntry,
+} from './zoo.js';
+
+// The Subject a detector sees, and its budget.
+export {
+  createSubject,
+  SubjectScope,
+  BudgetMeter,
+  DEFAULT_BUDGET,
+  type Access,
+  type BudgetLimits,
+  type SubjectOptions,
+} from './subject.js';
+
+/**
+ * Transitional: packages/scoreboard still imports the worker pool from the root entry (another
+ * branch is rewriting its cell worker). Delete this line once its imports read
+ * `from '@sandtrap/core/internal'`.
+ * @deprecated Internal plumbing: import from `@sandtrap/core/internal`.
+ */
+export { ProcessPool, serveTasks, RETIRE } from './internal.js';

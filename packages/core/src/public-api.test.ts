@@ -1,0 +1,82 @@
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import ts from 'typescript';
+import { describe, expect, it } from 'vitest';
+
+/**
+ * Every name an entry exports, types included, as the TypeScript checker resolves them — the
+ * runtime `Object.keys(await import(...))` would miss types, which are API too.
+ */
+const ENTRIES = ['./index.ts', './internal.ts'].map((e) => fileURLToPath(new URL(e, import.meta.url)));
+let program: ts.Program | undefined;
+
+function exportedNames(entry: string): string[] {
+  const file = fileURLToPath(new URL(entry, import.meta.url));
+  // One program for both entries: building it (all of core + tfjs's types) is the slow part.
+  program ??= ts.createProgram(ENTRIES, {
+    module: ts.ModuleKind.NodeNext,
+    moduleResolution: ts.ModuleResolutionKind.NodeNext,
+    target: ts.ScriptTarget.ES2022,
+    strict: true,
+    noEmit: true,
+    skipLibCheck: true,
+    customConditions: ['sandtrap-source'],
+  });
+  const checker = program.getTypeChecker();
+  const module = checker.getSymbolAtLocation(program.getSourceFile(file)!)!;
+  return checker.getExportsOfModule(module).map((s) => s.name).sort();
+}
+
+// Changing either list changes the package's API: update packages/core/README.md (the API table)
+// and add a changeset in the same commit.
+const PUBLIC = [
+  'ARCH_NAMES', 'Access', 'BACKEND_REQUESTS', 'BackendInfo', 'BackendName', 'BackendRequest', 'Batch',
+  'BudgetLimits', 'BudgetMeter', 'BuildOptions', 'BuildZooOptions', 'BuildZooResult', 'BuiltOrganism',
+  'Card', 'CardSchema', 'DEFAULT_BUDGET', 'ERROR_CODES', 'Family', 'Gate', 'HeaderSlot', 'Model',
+  'OrganismSpec', 'ProgressEvent', 'RECIPE_NAMES', 'Recipe', 'ResolvedSpec', 'Rng', 'SANDTRAP_VERSION',
+  'SampleOptions', 'SandtrapError', 'SandtrapErrorCode', 'Split', 'SubjectOptions', 'SubjectScope',
+  'TASK_NAMES', 'Task', 'TaskDescription', 'TrainBatch', 'TrainOnceOptions', 'TrainingCache',
+  'TrainingSpec', 'Truth', 'TruthSchema', 'ValidationResult', 'VerifyResult', 'ZooEvent', 'ZooIndex',
+  'ZooJob', 'ZooListEntry', 'ZooSpec', 'activeBackend', 'baseKey', 'buildOrganism', 'buildZoo',
+  'contentHash', 'createSubject', 'createTask', 'deriveSeed', 'dimsOf', 'ensureWritableDir', 'evaluator',
+  'exitCodeOf', 'getRecipe', 'getTf', 'initBackend', 'inspectOrganism', 'isErrorCode', 'isSandtrapError',
+  'listZoo', 'loadModel', 'machineInfo', 'modelFromBytes', 'organismId', 'parseBackendRequest',
+  'parseZooSpec', 'presetSpec', 'readCard', 'readOrganismBytes', 'readTruth', 'readZooIndex',
+  'readZooSpecFile', 'resolveRecipeParams', 'resolveSpec', 'sha256', 'stableStringify', 'trainOnce',
+  'validate', 'verifyOrganism', 'verifyZoo', 'writeFileAtomic', 'writeOrganism',
+];
+/** Still on the root entry only until packages/scoreboard imports them from /internal (index.ts says why). */
+const TRANSITIONAL = ['ProcessPool', 'RETIRE', 'serveTasks'];
+const INTERNAL = ['PoolOptions', 'ProcessPool', 'RETIRE', 'RunOptions', 'WorkerError', 'serveTasks'];
+
+describe('the public API of @sandtrap/core', () => {
+  it('the root entry exports exactly the documented names', () => {
+    expect(exportedNames('./index.ts')).toEqual([...PUBLIC, ...TRANSITIONAL].sort());
+  });
+
+  it('@sandtrap/core/internal exports the plumbing and nothing public', () => {
+    expect(exportedNames('./internal.ts')).toEqual([...INTERNAL].sort());
+  });
+
+  it('no entry re-exports a whole module, so a new export in a module stays private', () => {
+    for (const entry of ['./index.ts', './internal.ts']) {
+      const text = readFileSync(new URL(entry, import.meta.url), 'utf8');
+      expect(text, entry).not.toMatch(/^\s*export\s+(type\s+)?\*/m);
+    }
+  });
+
+  it('the runtime values match the listed value exports', async () => {
+    const root = await import('./index.js');
+    const values = Object.keys(root).sort();
+    // Every runtime export is listed, and nothing listed as a value is missing at runtime.
+    for (const v of values) expect([...PUBLIC, ...TRANSITIONAL]).toContain(v);
+    for (const v of ['SandtrapError', 'ERROR_CODES', 'buildOrganism', 'createSubject', 'ProcessPool']) expect(values).toContain(v);
+  });
+
+  it('the README documents every public name', () => {
+    const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
+    // Named in code, alone (`Card`) or called (`readCard(dir)`).
+    const missing = PUBLIC.filter((n) => !readme.includes(`\`${n}\``) && !readme.includes(`\`${n}(`));
+    expect(missing).toEqual([]);
+  });
+});
