@@ -184,7 +184,7 @@ function rocSpec(board: Scoreboard, curves: Curve[]): TopLevelSpec {
         },
       },
     ],
-  } as TopLevelSpec;
+  };
 }
 
 type Col = {
