@@ -2,7 +2,7 @@ import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { chromium, type Browser, type Page as PwPage } from 'playwright-core';
+import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { makeBaseline, makeBoard } from './fixtures.js';
 import { HEATMAP_CELL_CLASS, ROC_LINE_CLASS, renderHtml } from './html.js';
@@ -33,7 +33,8 @@ interface Box {
   contains(other: Box): boolean;
   getAttribute(name: string): string | null;
 }
-interface Page {
+/** The page's window, as the layout check uses it. */
+interface Win {
   innerWidth: number;
   document: { documentElement: Box; elementFromPoint(x: number, y: number): Box | null };
   getComputedStyle(e: Box): { overflowX: string; position: string };
@@ -61,7 +62,7 @@ describe('scoreboard.html in headless Chromium', () => {
   const board = makeBoard();
   const kinds = ['overall', ...board.zoo.kinds];
   let browser: Browser;
-  let page: PwPage;
+  let page: Page;
   let outDir: string;
   const problems: string[] = [];
   const requests: string[] = [];
@@ -154,7 +155,7 @@ describe('scoreboard.html in headless Chromium', () => {
     await page.setViewportSize({ width: 1400, height: 900 });
     const layout = await page.locator('.table-wrap').evaluate((el): TableLayout => {
       const wrap = el as unknown as Box;
-      const win = globalThis as unknown as Page;
+      const win = globalThis as unknown as Win;
       const doc = win.document;
       const vw = win.innerWidth;
       const scrollsX = (b: Box) => ['auto', 'scroll'].includes(win.getComputedStyle(b).overflowX);
