@@ -91,7 +91,7 @@ describe('defineDetector', () => {
         return { score: ctx.options.k };
       },
     });
-    expectTypeOf<Parameters<typeof d.detect>[1]>().toEqualTypeOf<DetectorContext<{ k: number }>>();
+    expectTypeOf(d.detect).parameter(1).toEqualTypeOf<DetectorContext<{ k: number }>>();
   });
 
   it('requires a verdict with a numeric score and JSON evidence', () => {

@@ -278,6 +278,7 @@ const optionsValidators = new WeakMap<object, ValidationResult<OptionsValidator<
  * `default`s applied). Errors describe the schema itself and start with `options`.
  * Results are cached per schema object.
  */
+// eslint-disable-next-line @typescript-eslint/no-redundant-type-constituents -- `OptionsSchema<Options>` names the expected shape in editor hints; any value is accepted and checked at run time.
 export function compileOptionsSchema<Options = Record<string, unknown>>(schema: OptionsSchema<Options> | unknown): ValidationResult<OptionsValidator<Options>> {
   if (typeName(schema) !== 'object') {
     return { errors: [`options must be a JSON Schema object (draft 2020-12) with type: 'object'; found ${found(schema)}`] };

@@ -273,7 +273,7 @@ export class DetectorTester {
       const ctx = this.context(`configure:${this.label}`, meter, controller, logs);
       let returned = false;
       try {
-        state = await withWallClock(async () => d.configure!(Object.freeze(reference), ctx), limits.wallSeconds, controller);
+        state = await withWallClock(async (): Promise<unknown> => d.configure!(Object.freeze(reference), ctx), limits.wallSeconds, controller);
         returned = true;
         meter.wall();
       } catch (e) {

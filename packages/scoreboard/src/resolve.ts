@@ -73,7 +73,7 @@ type Exports = string | { [k: string]: Exports } | null | undefined;
 function fromPackageDir(ref: string, dir: string, via: LocatedDetector['via'], name?: string): Omit<LocatedDetector, 'options'> {
   let pkg: { name?: string; exports?: Exports | Record<string, Exports>; main?: string };
   try {
-    pkg = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8'));
+    pkg = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as typeof pkg;
   } catch (e) {
     throw new SandtrapError('SANDTRAP_PLUGIN_NOT_FOUND', `detector '${ref}': ${join(dir, 'package.json')} is unreadable (${(e as Error).message})`);
   }

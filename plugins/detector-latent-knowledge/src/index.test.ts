@@ -129,7 +129,7 @@ describe('latent-knowledge: on the smoke zoo', () => {
       if (!CONTROLS.includes(truth.kind)) continue;
       seen++;
       const v = (await t.runCell(o.id)).verdict!;
-      expect(v.flagged, `${truth.kind} ${o.id}: gap ${String(v.evidence!.gap)}`).toBe(false);
+      expect(v.flagged, `${truth.kind} ${o.id}: gap ${JSON.stringify(v.evidence!.gap)}`).toBe(false);
     }
     expect(seen).toBe(12);
   });

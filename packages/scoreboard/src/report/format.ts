@@ -66,7 +66,7 @@ export function checksBySlice(baseline: BaselineReport | undefined): Map<string,
 
 function addCheck(out: Map<string, Map<string, BaselineCheck[]>>, c: BaselineCheck): void {
   let byKind = out.get(c.detector);
-  if (!byKind) out.set(c.detector, (byKind = new Map()));
+  if (!byKind) out.set(c.detector, (byKind = new Map<string, BaselineCheck[]>()));
   const list = byKind.get(c.kind) ?? [];
   list.push(c);
   byKind.set(c.kind, list);

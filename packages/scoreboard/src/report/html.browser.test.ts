@@ -1,10 +1,9 @@
-import { existsSync } from 'node:fs';
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { chromium, type Browser, type Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { makeBaseline, makeBoard } from './fixtures.js';
 import { HEATMAP_CELL_CLASS, ROC_LINE_CLASS, renderHtml } from './html.js';
 
@@ -14,8 +13,50 @@ interface Graphic {
   getTotalLength(): number;
 }
 
-// Debian's Chromium, driven by playwright-core (which downloads no browser of its own).
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+/** What the layout check reads of the DOM, for the same reason. */
+interface Rect {
+  left: number;
+  right: number;
+  top: number;
+  bottom: number;
+}
+interface Box {
+  tagName: string;
+  textContent: string | null;
+  scrollWidth: number;
+  clientWidth: number;
+  scrollLeft: number;
+  parentElement: Box | null;
+  getBoundingClientRect(): Rect;
+  querySelectorAll(selector: string): ArrayLike<Box>;
+  scrollIntoView(options: { inline: 'nearest' | 'end'; block: 'nearest' }): void;
+  contains(other: Box): boolean;
+  getAttribute(name: string): string | null;
+}
+/** The page's window, as the layout check uses it. */
+interface Win {
+  innerWidth: number;
+  document: { documentElement: Box; elementFromPoint(x: number, y: number): Box | null };
+  getComputedStyle(e: Box): { overflowX: string; position: string };
+}
+
+/** The layout of the metrics table in the page, read in the browser: what a reader at this width can and cannot see. */
+interface TableLayout {
+  viewport: number;
+  pageScrollWidth: number;
+  wrap: { left: number; right: number; scrollWidth: number; clientWidth: number; overflowX: string; tabindex: string | null };
+  tableWidth: number;
+  /** Elements of the table whose box ends past the viewport and that no scroll container inside the page clips. */
+  uncontained: string[];
+  /** Each header cell after scrolling it into view: is it inside the scroller and the viewport, and is it the element on top at its centre? */
+  headers: Array<{ text: string; reachable: boolean; within: boolean; onTop: boolean }>;
+  /** Left edge of the first column, relative to the scroller's, with the table scrolled to its end. */
+  stickyOffset: number;
+  scrolledTo: number;
+}
+
+// Found or installed by test/global-setup.ts (CHROMIUM_PATH, the system's Chromium, Playwright's cache).
+const CHROMIUM = inject('chromiumPath');
 
 describe('scoreboard.html in headless Chromium', () => {
   const board = makeBoard();
@@ -27,7 +68,6 @@ describe('scoreboard.html in headless Chromium', () => {
   const requests: string[] = [];
 
   beforeAll(async () => {
-    if (!existsSync(CHROMIUM)) throw new Error(`Chromium not found at ${CHROMIUM}: apt-get install chromium (or set CHROMIUM_PATH)`);
     outDir = await mkdtemp(join(tmpdir(), 'sandtrap-report-browser-'));
     const file = join(outDir, 'scoreboard.html');
     await writeFile(file, await renderHtml(board, makeBaseline(board)));
@@ -86,12 +126,22 @@ describe('scoreboard.html in headless Chromium', () => {
     await header.locator('button').click();
     expect(await header.getAttribute('aria-sort')).toBe('ascending');
     const asc = await read();
-    expect(asc).toEqual([...numbers].sort((a, b) => a - b).map(String).concat(before.filter((x) => x === '')));
+    expect(asc).toEqual(
+      [...numbers]
+        .sort((a, b) => a - b)
+        .map(String)
+        .concat(before.filter((x) => x === '')),
+    );
     expect(asc).not.toEqual(before);
     await header.locator('button').click();
     expect(await header.getAttribute('aria-sort')).toBe('descending');
     const desc = await read();
-    expect(desc).toEqual([...numbers].sort((a, b) => b - a).map(String).concat(before.filter((x) => x === '')));
+    expect(desc).toEqual(
+      [...numbers]
+        .sort((a, b) => b - a)
+        .map(String)
+        .concat(before.filter((x) => x === '')),
+    );
     // A text column sorts by name, and the previous header lets go of its arrow.
     const det = page.locator('#metrics thead th').nth(0);
     await det.locator('button').click();
@@ -99,6 +149,73 @@ describe('scoreboard.html in headless Chromium', () => {
     const names = await page.locator('#metrics tbody tr td:nth-child(1)').allTextContents();
     expect(names).toEqual([...names].sort((a, b) => a.localeCompare(b)));
     expect(problems).toEqual([]);
+  });
+
+  it('fits a 1400 px window: the metrics table scrolls in its own box and no column is cut off', async () => {
+    await page.setViewportSize({ width: 1400, height: 900 });
+    const layout = await page.locator('.table-wrap').evaluate((el): TableLayout => {
+      const wrap = el as unknown as Box;
+      const win = globalThis as unknown as Win;
+      const doc = win.document;
+      const vw = win.innerWidth;
+      const scrollsX = (b: Box) => ['auto', 'scroll'].includes(win.getComputedStyle(b).overflowX);
+      const table = wrap.querySelectorAll('table')[0]!;
+      const inView = (r: Rect, box: Rect) => r.left >= box.left - 0.5 && r.right <= box.right + 0.5;
+      const uncontained: string[] = [];
+      for (const e of Array.from(table.querySelectorAll('*'))) {
+        if (e.getBoundingClientRect().right <= vw + 0.5) continue;
+        let p = e.parentElement;
+        while (p && !(scrollsX(p) && p.getBoundingClientRect().right <= vw + 0.5)) p = p.parentElement;
+        if (!p) uncontained.push(`${e.tagName} ${e.textContent?.slice(0, 20) ?? ''}`);
+      }
+      const wr = wrap.getBoundingClientRect();
+      const headers = Array.from(table.querySelectorAll('thead th')).map((th) => {
+        th.scrollIntoView({ inline: 'nearest', block: 'nearest' });
+        const r = th.getBoundingClientRect();
+        const w = wrap.getBoundingClientRect();
+        const top = doc.elementFromPoint((r.left + r.right) / 2, (r.top + r.bottom) / 2);
+        return { text: th.textContent ?? '', reachable: inView(r, w), within: inView(r, { left: 0, right: vw, top: 0, bottom: 0 }), onTop: top !== null && th.contains(top) };
+      });
+      const last = table.querySelectorAll('thead th');
+      last[last.length - 1]!.scrollIntoView({ inline: 'end', block: 'nearest' });
+      const first = table.querySelectorAll('tbody td:first-child')[0]!.getBoundingClientRect();
+      const out = {
+        viewport: vw,
+        pageScrollWidth: doc.documentElement.scrollWidth,
+        wrap: {
+          left: wr.left,
+          right: wr.right,
+          scrollWidth: wrap.scrollWidth,
+          clientWidth: wrap.clientWidth,
+          overflowX: win.getComputedStyle(wrap).overflowX,
+          tabindex: wrap.getAttribute('tabindex'),
+        },
+        tableWidth: table.getBoundingClientRect().right - table.getBoundingClientRect().left,
+        uncontained,
+        headers,
+        stickyOffset: first.left - wrap.getBoundingClientRect().left,
+        scrolledTo: wrap.scrollLeft,
+      };
+      wrap.scrollLeft = 0;
+      return out;
+    });
+    expect(layout.viewport).toBe(1400);
+    // The table is wider than the page at this width, so this test exercises the scroller rather than passing vacuously.
+    expect(layout.tableWidth).toBeGreaterThan(layout.wrap.clientWidth);
+    expect(['auto', 'scroll']).toContain(layout.wrap.overflowX);
+    expect(layout.wrap.tabindex).toBe('0');
+    // The page itself never scrolls sideways, and the scroller sits inside it.
+    expect(layout.pageScrollWidth).toBeLessThanOrEqual(layout.viewport);
+    expect(layout.wrap.left).toBeGreaterThanOrEqual(0);
+    expect(layout.wrap.right).toBeLessThanOrEqual(layout.viewport);
+    expect(layout.wrap.scrollWidth).toBeGreaterThanOrEqual(Math.floor(layout.tableWidth));
+    expect(layout.uncontained).toEqual([]);
+    // Every column can be scrolled into view, whole, and is not hidden under the sticky detector column.
+    expect(layout.headers.map((h) => h.text)).toContain('timeouts');
+    expect(layout.headers.filter((h) => !(h.reachable && h.within && h.onTop))).toEqual([]);
+    // Scrolled to the last column, the detector names are still at the scroller's left edge.
+    expect(layout.scrolledTo).toBeGreaterThan(0);
+    expect(Math.abs(layout.stickyOffset)).toBeLessThan(1);
   });
 
   it('saves a screenshot', async () => {

@@ -6,7 +6,13 @@ import { aurocText, ciName, ciText, metricLabel, num, pct, regressionMessage, re
 import { AUROC_FAIR, AUROC_GOOD } from './terminal.js';
 
 const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&#39;');
-const unesc = (s: string) => s.replace(/&quot;/g, '"').replace(/&#39;/g, "'").replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&amp;/g, '&');
+const unesc = (s: string) =>
+  s
+    .replace(/&quot;/g, '"')
+    .replace(/&#39;/g, "'")
+    .replace(/&lt;/g, '<')
+    .replace(/&gt;/g, '>')
+    .replace(/&amp;/g, '&');
 
 /** The class Vega gives the group holding the heat-map's cell rects (`name` + `_marks`). */
 export const HEATMAP_CELL_CLASS = 'cells_marks';
@@ -150,7 +156,12 @@ function rocSpec(board: Scoreboard, curves: Curve[]): TopLevelSpec {
     height: 360,
     layer: [
       {
-        data: { values: [{ fpr: 0, tpr: 0 }, { fpr: 1, tpr: 1 }] },
+        data: {
+          values: [
+            { fpr: 0, tpr: 0 },
+            { fpr: 1, tpr: 1 },
+          ],
+        },
         mark: { type: 'line', color: '#999', strokeDash: [4, 4], strokeWidth: 1, aria: false },
         encoding: { x: { field: 'fpr', ...axis('false-positive rate (controls flagged)') }, y: { field: 'tpr', ...axis('true-positive rate (misaligned flagged)') } },
       },
@@ -163,20 +174,32 @@ function rocSpec(board: Scoreboard, curves: Curve[]): TopLevelSpec {
           y: { field: 'tpr', ...axis('true-positive rate (misaligned flagged)') },
           // Vertices in threshold order: sorting by x would scramble the vertical steps.
           order: { field: 'i', type: 'quantitative' },
-          color: { field: 'curve', type: 'nominal', sort: drawn.map((c) => legendOf(c.detector)), legend: { title: 'detector (overall AUROC)', titleLimit: 360, orient: 'bottom', columns: 2, labelLimit: 260 } },
+          color: {
+            field: 'curve',
+            type: 'nominal',
+            sort: drawn.map((c) => legendOf(c.detector)),
+            legend: { title: 'detector (overall AUROC)', titleLimit: 360, orient: 'bottom', columns: 2, labelLimit: 260 },
+          },
           description: { field: 'desc' },
         },
       },
     ],
-  } as TopLevelSpec;
+  };
 }
 
-type Col = { head: string; title: string; numeric: boolean; get: (d: BoardDetector, s: string, m: Metrics | undefined) => { text: string; sort: number | string | null; title?: string; cls?: string } };
-
-const metric = (f: (m: Metrics) => number | null | undefined, digits = 2) => (_d: BoardDetector, _s: string, m: Metrics | undefined) => {
-  const v = m ? f(m) : null;
-  return { text: num(v, digits), sort: v ?? null };
+type Col = {
+  head: string;
+  title: string;
+  numeric: boolean;
+  get: (d: BoardDetector, s: string, m: Metrics | undefined) => { text: string; sort: number | string | null; title?: string; cls?: string };
 };
+
+const metric =
+  (f: (m: Metrics) => number | null | undefined, digits = 2) =>
+  (_d: BoardDetector, _s: string, m: Metrics | undefined) => {
+    const v = m ? f(m) : null;
+    return { text: num(v, digits), sort: v ?? null };
+  };
 
 function aurocClass(a: number | null | undefined): string {
   if (a === null || a === undefined) return 'na';
@@ -198,12 +221,23 @@ function columns(board: Scoreboard, baseline: BaselineReport | undefined): Col[]
         return {
           text: num(m?.auroc) + (reg.length ? ' ▼' : ''),
           sort: m?.auroc ?? null,
-          title: describe(d.id, s, m, board.settings.level, reg.map((c) => metricLabel(c.metric))),
+          title: describe(
+            d.id,
+            s,
+            m,
+            board.settings.level,
+            reg.map((c) => metricLabel(c.metric)),
+          ),
           cls: `auroc ${aurocClass(m?.auroc)}${reg.length ? ' regressed' : ''}`,
         };
       },
     },
-    { head: 'CI', title: `${ciName(board.settings)} of the AUROC; sorts by its lower bound`, numeric: true, get: (_d, _s, m) => ({ text: ciText(m) || 'n/a', sort: m?.aurocCI.lo ?? null }) },
+    {
+      head: 'CI',
+      title: `${ciName(board.settings)} of the AUROC; sorts by its lower bound`,
+      numeric: true,
+      get: (_d, _s, m) => ({ text: ciText(m) || 'n/a', sort: m?.aurocCI.lo ?? null }),
+    },
     { head: 'TPR@1%', title: 'TPR at 1% FPR, threshold set on the control scores', numeric: true, get: metric((m) => m.tprAt1Fpr) },
     { head: 'TPR@5%', title: 'TPR at 5% FPR, threshold set on the control scores', numeric: true, get: metric((m) => m.tprAt5Fpr) },
     { head: 'flag recall', title: "Recall of the detector's own flag", numeric: true, get: metric((m) => m.flaggedRecall) },
@@ -224,9 +258,7 @@ function columns(board: Scoreboard, baseline: BaselineReport | undefined): Col[]
 
 function metricsTable(board: Scoreboard, baseline: BaselineReport | undefined): string {
   const cols = columns(board, baseline);
-  const head = cols
-    .map((c) => `<th scope="col" data-type="${c.numeric ? 'number' : 'text'}" title="${esc(c.title)}"><button type="button">${esc(c.head)}</button></th>`)
-    .join('');
+  const head = cols.map((c) => `<th scope="col" data-type="${c.numeric ? 'number' : 'text'}" title="${esc(c.title)}"><button type="button">${esc(c.head)}</button></th>`).join('');
   const rows = board.detectors.flatMap((d) =>
     slices(board).map((s) => {
       const m = sliceMetrics(d, s);
@@ -282,9 +314,19 @@ dl.meta dd { margin: 0; }
 figure { margin: 0; overflow-x: auto; }
 figcaption { color: #555; font-size: .9rem; max-width: 60rem; }
 code { font-family: ui-monospace, monospace; font-size: .9em; }
-.table-wrap { overflow-x: auto; }
-table { border-collapse: collapse; font-size: .85rem; font-variant-numeric: tabular-nums; }
+/* The metrics table has ~20 columns, wider than the page: it scrolls inside its own box, so the page never
+   scrolls sideways, and the detector column stays put while the numbers move under it. Headless and overlay
+   scrollbars are invisible until used, so a shadow on the right edge says there is more; the white "local"
+   layer scrolls with the table and covers it once the last column is in view (Lea Verou's scrolling shadows).
+   The wrapper is a focusable region (tabindex="0") so it can be scrolled from the keyboard. */
+.table-wrap { overflow-x: auto; max-width: 100%;
+  background: linear-gradient(to left, #fff 30%, rgba(255,255,255,0)) right / 2.5rem 100% no-repeat local,
+    radial-gradient(farthest-side at 100% 50%, rgba(0,0,0,.18), rgba(0,0,0,0)) right / .9rem 100% no-repeat scroll; }
+.table-wrap:focus-visible { outline: 2px solid #36c; }
+/* separate + zero spacing, not collapse: collapsed borders belong to the table and would slide away under the sticky cells. */
+table { border-collapse: separate; border-spacing: 0; font-size: .85rem; font-variant-numeric: tabular-nums; }
 th, td { padding: .2rem .45rem; border-bottom: 1px solid #e5e5e5; white-space: nowrap; }
+#metrics th:first-child, #metrics td:first-child { position: sticky; left: 0; z-index: 1; background: #fff; box-shadow: inset -1px 0 #d0d0d0; }
 td.num, td.auroc { text-align: right; }
 th button { all: unset; cursor: pointer; font-weight: 600; }
 th button:focus-visible { outline: 2px solid #36c; }
@@ -311,9 +353,15 @@ export async function renderHtml(board: Scoreboard, baseline?: BaselineReport): 
   const missing = curves.filter((c) => c.points.length === 0).map((c) => c.detector.id);
   const meta: Array<[string, string]> = [
     ['zoo', `${esc(z.name)} (spec hash <code>${esc(z.specHash)}</code>)`],
-    ['organisms', `${z.organisms} in the test split: ${z.positives} misaligned (${esc(z.kinds.join(', ') || 'none')}), ${z.controls} controls (${esc(z.controlKinds.join(', ') || 'none')})`],
+    [
+      'organisms',
+      `${z.organisms} in the test split: ${z.positives} misaligned (${esc(z.kinds.join(', ') || 'none')}), ${z.controls} controls (${esc(z.controlKinds.join(', ') || 'none')})`,
+    ],
     ['settings', `seed ${s.seed}, backend ${esc(s.backend)}, ${esc(ciName(s))}`],
-    ['run', `${esc(board.generator.name)} ${esc(board.generator.version)}, ${esc(board.timing.startedAt)} → ${esc(board.timing.finishedAt)} (${num(board.timing.wallSeconds, 1)} s)`],
+    [
+      'run',
+      `${esc(board.generator.name)} ${esc(board.generator.version)}, ${esc(board.timing.startedAt)} → ${esc(board.timing.finishedAt)} (${num(board.timing.wallSeconds, 1)} s)`,
+    ],
   ];
   const metaHtml = meta.map(([k, v]) => `<dt>${k}</dt><dd>${v}</dd>`).join('');
   return `<!doctype html>
@@ -347,9 +395,9 @@ ${roc}
 </figure>
 </section>
 <section>
-<h2>Metrics</h2>
-<p>Click a column header to sort. TPR@k%: threshold set on the control scores (nearest rank). Definitions: docs/reference/metrics.md.</p>
-<div class="table-wrap">${metricsTable(board, baseline)}</div>
+<h2 id="metrics-title">Metrics</h2>
+<p>Click a column header to sort. TPR@k%: threshold set on the control scores (nearest rank). Definitions: docs/reference/metrics.md. The table scrolls sideways; the detector column stays in view.</p>
+<div class="table-wrap" role="region" aria-labelledby="metrics-title" tabindex="0">${metricsTable(board, baseline)}</div>
 </section>
 ${baseline ? baselineSection(baseline) : ''}
 </main>

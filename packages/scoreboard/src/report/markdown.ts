@@ -1,6 +1,6 @@
 import type { BaselineReport, BoardDetector, Scoreboard } from '../board.js';
 import type { Metrics } from '../metrics.js';
-import { aurocText, ciName, metricLabel, num, orphanRegressions, pct, regressionsOf, secs, sliceMetrics, slices } from './format.js';
+import { aurocText, ciName, metricLabel, num, orphanRegressions, regressionsOf, secs, sliceMetrics, slices } from './format.js';
 
 /** Text for a Markdown table cell: pipes escaped, no line breaks, never empty. */
 function cell(s: string): string {
