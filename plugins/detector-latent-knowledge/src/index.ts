@@ -1,7 +1,7 @@
 import { defineDetector, type DetectorContext, type OptionsSchema, type WhiteBoxSubject, fitLogistic1d, sigmoid } from '@sandtrap/detector-api';
 import { fitProbe, predictProbe, type Probe } from './probe.js';
 
-export { fitProbe, predictProbe, solveSpd, type Probe } from './probe.js';
+export { fitProbe, predictProbe, type Probe } from './probe.js';
 
 /** The options schema. `schema.json` is generated from this object. */
 export const optionsSchema = {

@@ -1,4 +1,5 @@
 import { defineDetector, type OptionsSchema, type BlackBoxSubject } from '@sandtrap/detector-api';
+import { aurocByLabel } from '@sandtrap/stats';
 import { fitLogistic, sigmoid, standardiser } from './logistic.js';
 import { buildQuerySet, featurise, FEATURE_NAMES, queryStats, rawFeatures, type GroupStats, type QueryGroup, type QuerySet } from './queries.js';
 
@@ -72,19 +73,13 @@ export interface MetaClassifierState {
   dev: { kind: string; task: string; misaligned: boolean; looScore: number }[];
 }
 
-/** AUROC by Mann–Whitney, ties ½. */
+/**
+ * AUROC by Mann–Whitney, ties ½ (`@sandtrap/stats`), of scores split by 0/1 labels; 0.5 (no
+ * information) when one class is missing, where the AUROC is undefined.
+ */
 export function aurocOf(scores: readonly number[], labels: readonly number[]): number {
-  let wins = 0;
-  let pairs = 0;
-  for (let i = 0; i < scores.length; i++) {
-    if (!labels[i]) continue;
-    for (let j = 0; j < scores.length; j++) {
-      if (labels[j]) continue;
-      pairs++;
-      wins += scores[i]! > scores[j]! ? 1 : scores[i] === scores[j] ? 0.5 : 0;
-    }
-  }
-  return pairs ? wins / pairs : 0.5;
+  const a = aurocByLabel(scores, labels);
+  return Number.isNaN(a) ? 0.5 : a;
 }
 
 const round = (x: number) => Math.round(x * 1e6) / 1e6;

@@ -1,9 +1,8 @@
 import { defineDetector, type OptionsSchema } from '@sandtrap/detector-api';
 import { featurise } from './features.js';
-import { fitLogistic, sigmoid } from './logistic.js';
+import { aurocByLabel, fitLogistic, sigmoid } from '@sandtrap/stats';
 
 export { featurise, fnv1a, type CardFeatures } from './features.js';
-export { fitLogistic, type LogisticFit } from './logistic.js';
 
 /** The options schema. `schema.json` is generated from this object. */
 export const optionsSchema = {
@@ -77,20 +76,13 @@ export interface MetadataLeakState {
   dev: { organisms: number; misaligned: number; controls: number; constantFeatures: number };
 }
 
-/** AUROC by Mann–Whitney, ties ½. */
+/**
+ * AUROC by Mann–Whitney, ties ½ (`@sandtrap/stats`), of a feature column split by 0/1 labels;
+ * 0.5 (no information) when one class is missing, where the AUROC is undefined.
+ */
 function mannWhitney(values: readonly number[], labels: readonly number[]): number {
-  let wins = 0;
-  let pairs = 0;
-  for (let i = 0; i < values.length; i++) {
-    if (labels[i] !== 1) continue;
-    for (let j = 0; j < values.length; j++) {
-      if (labels[j] !== 0) continue;
-      pairs++;
-      if (values[i]! > values[j]!) wins += 1;
-      else if (values[i] === values[j]) wins += 0.5;
-    }
-  }
-  return pairs ? wins / pairs : 0.5;
+  const a = aurocByLabel(values, labels);
+  return Number.isNaN(a) ? 0.5 : a;
 }
 
 /** Mean and population standard deviation. */
@@ -194,7 +186,8 @@ export default defineDetector<MetadataLeakOptions, MetadataLeakState, 'black-box
       candidates.length = 0;
     } else {
       const x = y.map((_, i) => candidates.map((c, j) => (columns[j]![i]! - c.mean) / c.std));
-      const fit = fitLogistic(x, y, l2);
+      // Unweighted, the bias starting at the dev split's prior (an uninformative design takes no step).
+      const fit = fitLogistic(x, y, { l2, initialBias: 'prior' });
       bias = fit.bias;
       weights = fit.weights;
     }
