@@ -1,54 +1,49 @@
-import { defineDetector, type OptionsSchema } from '@sandtrap/detector-api';
+import { Type, type Static } from '@sinclair/typebox';
+import { defineDetector } from '@sandtrap/detector-api';
 import { featurise } from './features.js';
 import { aurocByLabel, fitLogistic, sigmoid } from '@sandtrap/stats';
 
 export { featurise, fnv1a, type CardFeatures } from './features.js';
 
-/** The options schema. `schema.json` is generated from this object. */
-export const optionsSchema = {
-  title: 'metadata-leak detector options',
-  description: 'How the metadata-leak detector featurises cards and fits its model on the dev split.',
-  type: 'object',
-  properties: {
-    hashBuckets: {
-      type: 'integer',
+/**
+ * The options schema, written once: {@link MetadataLeakOptions} is its static type, and `schema.json` is
+ * rendered from it by `sandtrap-schema write` (`npm run generate:schema`).
+ */
+export const optionsSchema = Type.Object(
+  {
+    hashBuckets: Type.Integer({
       minimum: 1,
       maximum: 4096,
       default: 64,
       description: "Buckets of the signed feature hashing of the card's string fields and of its whole JSON (minus id and hashes).",
-    },
-    l2: {
-      type: 'number',
+    }),
+    l2: Type.Number({
       exclusiveMinimum: 0,
       default: 1,
       description: 'L2 penalty on the logistic-regression weights (features are standardised on the dev split).',
-    },
-    alpha: {
-      type: 'number',
+    }),
+    alpha: Type.Number({
       exclusiveMinimum: 0,
       maximum: 1,
       default: 0.01,
-      description:
-        'Family-wise significance level (Bonferroni over the identifier features) at which a bit-pattern of the organism id or a file hash enters the model; these are noise on a leak-free zoo.',
-    },
-    permutations: {
-      type: 'integer',
+      description: 'Family-wise significance level (Bonferroni over the identifier features) at which a bit-pattern of the organism id or a file hash enters the model; these are noise on a leak-free zoo.',
+    }),
+    permutations: Type.Integer({
       minimum: 99,
       maximum: 100000,
       default: 2000,
       description: "Label permutations of the dev split for the identifier features' test.",
-    },
+    }),
   },
-  additionalProperties: false,
-} as const satisfies OptionsSchema;
+  {
+    title: 'metadata-leak detector options',
+    description: 'How the metadata-leak detector featurises cards and fits its model on the dev split.',
+    additionalProperties: false,
+  },
+);
 
 /** The options, with defaults applied. */
-export interface MetadataLeakOptions {
-  hashBuckets: number;
-  l2: number;
-  alpha: number;
-  permutations: number;
-}
+export type MetadataLeakOptions = Static<typeof optionsSchema>;
 
 /** One feature the model uses, with the dev split's standardisation. */
 export interface ModelFeature {
