@@ -1,12 +1,13 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { schemaFileText, undescribedFields } from './schema-file.js';
 
 /** What {@link testPluginPackage} checks a published detector package against. */
 export interface PluginPackageCases {
-  /** The package folder (the one holding package.json and schema.json). */
-  packageDir: string;
+  /** The package folder (the one holding package.json and schema.json), as a path or a `file:` URL (`new URL('..', import.meta.url)`). */
+  packageDir: string | URL;
   /**
    * The command that regenerates schema.json, named in the failure message.
    * Default: `npm run generate:schema`, the script `sandtrap init detector` writes (it runs `sandtrap-schema write`).
@@ -22,7 +23,7 @@ export interface PluginPackageCases {
  * (tools read the file, the runner the code); and every option has a `description`.
  */
 export function testPluginPackage(detector: { meta: { name: string; version: string }; options?: object }, cases: PluginPackageCases): void {
-  const { packageDir } = cases;
+  const packageDir = typeof cases.packageDir === 'string' ? cases.packageDir : fileURLToPath(cases.packageDir);
   const regenerate = `${cases.regenerateCommand ?? 'npm run generate:schema'} (in ${packageDir})`;
   describe(`package ${detector.meta.name}`, () => {
     it('meta.version is the package version (it is part of the result cache key)', () => {
