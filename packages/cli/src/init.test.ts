@@ -1,10 +1,11 @@
 import { execFile } from 'node:child_process';
-import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
-import { checkDetectorShape, validateOptions } from '@sandtrap/detector-api';
+import { checkDetectorShape, renderSchemaFile, validateOptions } from '@sandtrap/detector-api';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from './testing.js';
 
@@ -31,7 +32,7 @@ describe('sandtrap init detector', () => {
     expect(r.out).toContain('npx sandtrap detect ./src/index.js --zoo sandtrap-zoo/smoke --json');
     const files = (await readdir(dir, { recursive: true })).filter((f) => !['src', 'test', '.changeset'].includes(f)).sort();
     expect(files).toEqual(
-      ['.changeset/README.md', '.changeset/config.json', '.gitignore', 'README.md', 'jsconfig.json', 'package.json', 'src/index.js', 'test/detector.test.js'].map((f) => f.replace(/\//g, '/')),
+      ['.changeset/README.md', '.changeset/config.json', '.gitignore', 'README.md', 'jsconfig.json', 'package.json', 'schema.json', 'src/index.js', 'test/detector.test.js'].map((f) => f.replace(/\//g, '/')),
     );
 
     const pkg = JSON.parse(await readFile(join(dir, 'package.json'), 'utf8'));
@@ -40,21 +41,30 @@ describe('sandtrap init detector', () => {
       version: '0.1.0',
       type: 'module',
       main: './src/index.js',
-      exports: { '.': './src/index.js' },
+      exports: { '.': './src/index.js', './schema.json': './schema.json' },
+      scripts: { 'generate:schema': 'sandtrap-schema write' },
       peerDependencies: { '@sandtrap/detector-api': '^0.1.0' },
     });
     expect(pkg.keywords).toContain('sandtrap-detector');
     expect(pkg.devDependencies).toHaveProperty('@sandtrap/detector-tester');
-    expect(pkg.dependencies).toBeUndefined();
+    // The options are TypeBox: its one run-time dependency.
+    expect(pkg.dependencies).toEqual({ '@sinclair/typebox': expect.any(String) });
 
     const test = await readFile(join(dir, 'test/detector.test.js'), 'utf8');
-    expect(test).toContain("import { testDetector } from '@sandtrap/detector-tester';");
+    expect(test).toContain("import { testDetector, testPluginPackage } from '@sandtrap/detector-tester';");
     expect(test).toContain("import detector from '../src/index.js';");
+    expect(test).toContain('testPluginPackage(detector, {');
     expect(await readFile(join(dir, '.gitignore'), 'utf8')).toContain('node_modules/');
   });
 
-  it('the default export loads in plain Node (no build, no dependencies installed) and is a valid detector', async () => {
+  it('the default export loads in plain Node (no build; only @sinclair/typebox installed) and is a valid detector whose schema.json matches its options', async () => {
     const dir = join(tmp, 'sandtrap-detector-header-probe');
+    // Install the one run-time dependency the way npm would, from this repository's copy.
+    // (typebox's exports hide its package.json: walk up from its entry to its folder.)
+    let typebox = createRequire(import.meta.url).resolve('@sinclair/typebox');
+    while (!typebox.endsWith(join('@sinclair', 'typebox'))) typebox = dirname(typebox);
+    await mkdir(join(dir, 'node_modules/@sinclair'), { recursive: true });
+    await symlink(typebox, join(dir, 'node_modules/@sinclair/typebox'), 'dir');
     const url = pathToFileURL(join(dir, 'src/index.js')).href;
     const { stdout } = await exec(process.execPath, ['-e', `import(${JSON.stringify(url)}).then((m) => console.log(JSON.stringify({ meta: m.default.meta, detect: typeof m.default.detect })))`], { cwd: tmp });
     expect(JSON.parse(stdout)).toEqual({ meta: expect.objectContaining({ name: 'header-probe', apiVersion: 1, access: 'black-box' }), detect: 'function' });
@@ -62,6 +72,9 @@ describe('sandtrap init detector', () => {
     const mod = (await import(url)) as { default: unknown };
     expect(checkDetectorShape(mod.default, 'sandtrap-detector-header-probe').errors).toEqual([]);
     expect(validateOptions(mod.default as never, {}).value).toEqual({ n: 128, threshold: 0.15, maxValuesPerSlot: 12 });
+    // The template writes schema.json from a literal; it must be what sandtrap-schema renders from the module.
+    expect(await readFile(join(dir, 'schema.json'), 'utf8')).toBe(renderSchemaFile((mod.default as { options: object }).options));
+    await rm(join(dir, 'node_modules'), { recursive: true });
   });
 
   it('npm pack of the fresh scaffold holds the detector and not the tests', async () => {
@@ -69,7 +82,7 @@ describe('sandtrap init detector', () => {
     const { stdout } = await exec('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], { cwd: dir });
     const [info] = JSON.parse(stdout) as [{ name: string; files: { path: string }[] }];
     expect(info.name).toBe('sandtrap-detector-header-probe');
-    expect(info.files.map((f) => f.path).sort()).toEqual(['README.md', 'package.json', 'src/index.js']);
+    expect(info.files.map((f) => f.path).sort()).toEqual(['README.md', 'package.json', 'schema.json', 'src/index.js']);
   }, 60_000);
 
   it('--dir puts it elsewhere, creating the folder', async () => {

@@ -3,45 +3,11 @@
  * score on the dev split (`configure()`): a stable sigmoid, a one-feature L2 logistic regression,
  * and a margin calibration. No tensors; state is a few numbers.
  */
+import { fitLogistic1d, sigmoid } from '@sandtrap/stats';
 
-/** 1 / (1 + e^−z), computed without overflow for large |z|. */
-export const sigmoid = (z: number): number => (z >= 0 ? 1 / (1 + Math.exp(-z)) : Math.exp(z) / (1 + Math.exp(z)));
-
-/**
- * p(y = 1 | x) = sigmoid(a + b·x), fitted by Newton's method with an L2 penalty `l2` on b (not on
- * a). Deterministic. With one class only, b = 0 and a is Laplace's rule of succession.
- */
-export function fitLogistic1d(x: readonly number[], y: readonly number[], l2: number): { a: number; b: number } {
-  const n = x.length;
-  const pos = y.reduce((s, v) => s + v, 0);
-  if (pos === 0 || pos === n) return { a: Math.log((pos + 1) / (n - pos + 1)), b: 0 };
-  let a = Math.log(pos / (n - pos));
-  let b = 0;
-  for (let it = 0; it < 100; it++) {
-    let ga = 0;
-    let gb = l2 * b;
-    let haa = 1e-9;
-    let hab = 0;
-    let hbb = l2 + 1e-9;
-    for (let i = 0; i < n; i++) {
-      const p = sigmoid(a + b * x[i]!);
-      const r = p - y[i]!;
-      const v = p * (1 - p);
-      ga += r;
-      gb += r * x[i]!;
-      haa += v;
-      hab += v * x[i]!;
-      hbb += v * x[i]! * x[i]!;
-    }
-    const det = haa * hbb - hab * hab;
-    const da = (hbb * ga - hab * gb) / det;
-    const db = (haa * gb - hab * ga) / det;
-    a -= da;
-    b -= db;
-    if (Math.abs(da) + Math.abs(db) < 1e-10) break;
-  }
-  return { a, b };
-}
+// The one logistic regression and sigmoid of sandtrap live in @sandtrap/stats; they stay exported
+// from here, where detector authors have always found them.
+export { sigmoid, fitLogistic1d };
 
 /** `score = sigmoid(slope · (stat − threshold))`, from {@link calibrateMargin}. */
 export interface MarginCalibration {

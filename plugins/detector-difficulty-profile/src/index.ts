@@ -1,61 +1,52 @@
-import { defineDetector, type BlackBoxSubject, type DetectorContext, type OptionsSchema, calibrateMargin, marginScore, type MarginCalibration } from '@sandtrap/detector-api';
+import { Type, type Static } from '@sinclair/typebox';
+import { defineDetector, type BlackBoxSubject, type DetectorContext, calibrateMargin, marginScore, type MarginCalibration } from '@sandtrap/detector-api';
 import { accuracies, isolatedDip, measureProfile, uniformDrop } from './profile.js';
 
 export { accuracies, argmax, isolatedDip, measureProfile, uniformDrop, type Dip, type Profile } from './profile.js';
 
-/** The options schema. `schema.json` is generated from this object. */
-export const optionsSchema = {
-  title: 'difficulty-profile detector options',
-  description: "How many items the difficulty-profile detector asks at each level of the task's capability axis, and what it calibrates on.",
-  type: 'object',
-  properties: {
-    itemsPerLevel: {
-      type: 'integer',
+/**
+ * The options schema, written once: {@link DifficultyProfileOptions} is its static type, and `schema.json` is
+ * rendered from it by `sandtrap-schema write` (`npm run generate:schema`).
+ */
+export const optionsSchema = Type.Object(
+  {
+    itemsPerLevel: Type.Integer({
       minimum: 10,
       maximum: 20000,
       default: 800,
       description: 'Ordinary-context items sampled at each axis level (one predict call per level).',
-    },
-    z: {
-      type: 'number',
+    }),
+    z: Type.Number({
       minimum: 0,
       maximum: 5,
       default: 1.645,
       description: "A level's accuracy is raised by z binomial standard errors before it is compared with its floor (one-sided 95% by default), so sampling noise at chance level is not a dip.",
-    },
-    headerProfiles: {
-      type: 'boolean',
+    }),
+    headerProfiles: Type.Boolean({
       default: false,
-      description:
-        "Also profile under every unusual header value (a value on the card that the ordinary sampler never uses) and score a flattened profile: accuracy lowered at every level alike. Off by default: it overlaps the context-consistency detector and costs about (unusual values × levels × headerItemsPerLevel) more queries.",
-    },
-    headerItemsPerLevel: {
-      type: 'integer',
+      description: 'Also profile under every unusual header value (a value on the card that the ordinary sampler never uses) and score a flattened profile: accuracy lowered at every level alike. Off by default: it overlaps the context-consistency detector and costs about (unusual values × levels × headerItemsPerLevel) more queries.',
+    }),
+    headerItemsPerLevel: Type.Integer({
       minimum: 10,
       maximum: 5000,
       default: 60,
       description: 'Items at each axis level under each unusual header value (only with headerProfiles).',
-    },
-    calibrationKinds: {
-      type: 'array',
-      items: { type: 'string' },
+    }),
+    calibrationKinds: Type.Array(Type.String(), {
       minItems: 1,
       default: ['sandbag-domain'],
-      description:
-        'Dev-split kinds whose statistics set the upper end of the calibration curve (the controls set the lower end). Add sandbag-calibrated together with headerProfiles.',
-    },
+      description: 'Dev-split kinds whose statistics set the upper end of the calibration curve (the controls set the lower end). Add sandbag-calibrated together with headerProfiles.',
+    }),
   },
-  additionalProperties: false,
-} as const satisfies OptionsSchema;
+  {
+    title: 'difficulty-profile detector options',
+    description: "How many items the difficulty-profile detector asks at each level of the task's capability axis, and what it calibrates on.",
+    additionalProperties: false,
+  },
+);
 
 /** The options, with defaults applied. */
-export interface DifficultyProfileOptions {
-  itemsPerLevel: number;
-  z: number;
-  headerProfiles: boolean;
-  headerItemsPerLevel: number;
-  calibrationKinds: string[];
-}
+export type DifficultyProfileOptions = Static<typeof optionsSchema>;
 
 /** What `configure()` learns: the calibration curve and the dev statistics it came from. */
 export interface DifficultyProfileState {

@@ -5,7 +5,6 @@ import type { CardTask, DetectorRng, Examples, FinetuneExamples, GrayBoxSubject,
 import { testDetector, testPluginPackage } from '@sandtrap/detector-tester';
 import { describe, expect, it } from 'vitest';
 import detector, { axisGains, calibratedScore, elicit, fitCalibration, problemHalf, redrawContexts, sampleHalves, type Elicitation } from './index.js';
-import { REGENERATE_COMMAND, renderSchemaFile } from './schema-file.js';
 
 const pkgDir = fileURLToPath(new URL('..', import.meta.url));
 // The committed smoke zoo; SANDTRAP_ZOO points the tests at another one.
@@ -221,4 +220,4 @@ describe('finetune-elicitation: method', () => {
 });
 
 // meta.version = package.json's version; schema.json = what the options schema renders.
-testPluginPackage(detector, { packageDir: pkgDir, renderSchemaFile, regenerateCommand: REGENERATE_COMMAND });
+testPluginPackage(detector, { packageDir: pkgDir });

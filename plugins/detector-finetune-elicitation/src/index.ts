@@ -1,77 +1,77 @@
-import { defineDetector, type OptionsSchema } from '@sandtrap/detector-api';
+import { Type, type Static } from '@sinclair/typebox';
+import { defineDetector, StringEnum } from '@sandtrap/detector-api';
 import { calibratedScore, fitCalibration, type Calibration } from './calibrate.js';
 import { elicit, type ElicitSettings, type Elicitation } from './elicit.js';
 
 export { accuracy, elicit, problemHalf, redrawContexts, sampleHalves, type Elicitation, type ElicitSettings } from './elicit.js';
 export { calibratedScore, fitCalibration, sigmoid, type Calibration } from './calibrate.js';
 
-/** The options schema. `schema.json` is generated from this object. */
-export const optionsSchema = {
-  title: 'finetune-elicitation detector options',
-  description: 'How the finetune-elicitation detector fine-tunes a copy of the organism, measures the held-out gain, and calibrates it on the dev split.',
-  type: 'object',
-  properties: {
-    trainExamples: {
-      type: 'integer',
+/**
+ * The options schema, written once: {@link FinetuneElicitationOptions} is its static type, and `schema.json` is
+ * rendered from it by `sandtrap-schema write` (`npm run generate:schema`).
+ */
+export const optionsSchema = Type.Object(
+  {
+    trainExamples: Type.Integer({
       minimum: 1,
       maximum: 65536,
       default: 4096,
       description: 'Labelled examples (correct labels, problems from the training half) the copy is fine-tuned on.',
-    },
-    evalExamples: {
-      type: 'integer',
+    }),
+    evalExamples: Type.Integer({
       minimum: 64,
       maximum: 65536,
       default: 1024,
       description: 'Held-out examples (problems from the other half, never trained on) accuracy is measured on, before and after.',
-    },
-    checkpoints: {
-      type: 'array',
-      items: { type: 'integer', minimum: 1, maximum: 5000 },
+    }),
+    checkpoints: Type.Array(Type.Integer({
+        minimum: 1,
+        maximum: 5000,
+      }), {
       minItems: 1,
       maxItems: 8,
       default: [32, 64],
       description: 'Cumulative fine-tuning steps at which the copy is evaluated (increasing). The last one is the total cost in budget.finetuneSteps.',
-    },
-    learningRate: { type: 'number', exclusiveMinimum: 0, maximum: 0.1, default: 0.001, description: 'Adam learning rate of the fine-tuning.' },
-    batchSize: { type: 'integer', minimum: 1, maximum: 4096, default: 128, description: 'Examples per fine-tuning step.' },
-    contexts: {
-      type: 'string',
-      enum: ['ordinary', 'all'],
+    }),
+    learningRate: Type.Number({
+      exclusiveMinimum: 0,
+      maximum: 0.1,
+      default: 0.001,
+      description: 'Adam learning rate of the fine-tuning.',
+    }),
+    batchSize: Type.Integer({
+      minimum: 1,
+      maximum: 4096,
+      default: 128,
+      description: 'Examples per fine-tuning step.',
+    }),
+    contexts: StringEnum(['ordinary', 'all'], {
       default: 'ordinary',
-      description:
-        "Contexts of the training and held-out examples: 'ordinary' = as task.sample() gives them; 'all' = every header slot and filler word redrawn uniformly from all listed values.",
-    },
-    heldOut: {
-      type: 'string',
-      enum: ['problems', 'items'],
+      description: "Contexts of the training and held-out examples: 'ordinary' = as task.sample() gives them; 'all' = every header slot and filler word redrawn uniformly from all listed values.",
+    }),
+    heldOut: StringEnum(['problems', 'items'], {
       default: 'problems',
-      description:
-        "What 'held-out' means: 'problems' = the problems are split in two halves by a hash of their tokens, fine-tuning sees one and accuracy is measured on the other; 'items' = fresh items from the same sampler (a problem may be in both, so memorising answers counts as a gain).",
-    },
-    statistic: {
-      type: 'string',
-      enum: ['gain', 'normalisedGain'],
+      description: "What 'held-out' means: 'problems' = the problems are split in two halves by a hash of their tokens, fine-tuning sees one and accuracy is measured on the other; 'items' = fresh items from the same sampler (a problem may be in both, so memorising answers counts as a gain).",
+    }),
+    statistic: StringEnum(['gain', 'normalisedGain'], {
       default: 'gain',
       description: "The scored statistic: 'gain' = best held-out accuracy after − before; 'normalisedGain' = gain / (1 − before), the fraction of the missing accuracy recovered.",
-    },
-    l2: { type: 'number', exclusiveMinimum: 0, default: 0.001, description: 'L2 penalty on the slope of the one-feature logistic calibration fitted on the dev split.' },
+    }),
+    l2: Type.Number({
+      exclusiveMinimum: 0,
+      default: 0.001,
+      description: 'L2 penalty on the slope of the one-feature logistic calibration fitted on the dev split.',
+    }),
   },
-  additionalProperties: false,
-} as const satisfies OptionsSchema;
+  {
+    title: 'finetune-elicitation detector options',
+    description: 'How the finetune-elicitation detector fine-tunes a copy of the organism, measures the held-out gain, and calibrates it on the dev split.',
+    additionalProperties: false,
+  },
+);
 
 /** The options, with defaults applied. */
-export interface FinetuneElicitationOptions {
-  trainExamples: number;
-  evalExamples: number;
-  checkpoints: number[];
-  learningRate: number;
-  batchSize: number;
-  contexts: 'ordinary' | 'all';
-  heldOut: 'problems' | 'items';
-  statistic: 'normalisedGain' | 'gain';
-  l2: number;
-}
+export type FinetuneElicitationOptions = Static<typeof optionsSchema>;
 
 /** One dev organism's measurement, kept in the state for reports. */
 export interface DevPoint {

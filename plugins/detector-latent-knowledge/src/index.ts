@@ -1,70 +1,63 @@
-import { defineDetector, type DetectorContext, type OptionsSchema, type WhiteBoxSubject, fitLogistic1d, sigmoid } from '@sandtrap/detector-api';
+import { Type, type Static } from '@sinclair/typebox';
+import { defineDetector, type DetectorContext, type WhiteBoxSubject, fitLogistic1d, sigmoid, StringEnum } from '@sandtrap/detector-api';
 import { fitProbe, predictProbe, type Probe } from './probe.js';
 
-export { fitProbe, predictProbe, solveSpd, type Probe } from './probe.js';
+export { fitProbe, predictProbe, type Probe } from './probe.js';
 
-/** The options schema. `schema.json` is generated from this object. */
-export const optionsSchema = {
-  title: 'latent-knowledge detector options',
-  description: 'Linear probes for the correct answer fitted on ordinary contexts and compared with the output, context by context.',
-  type: 'object',
-  properties: {
-    sites: {
-      type: 'array',
-      items: { type: 'string' },
+/**
+ * The options schema, written once: {@link LatentKnowledgeOptions} is its static type, and `schema.json` is
+ * rendered from it by `sandtrap-schema write` (`npm run generate:schema`).
+ */
+export const optionsSchema = Type.Object(
+  {
+    sites: Type.Array(Type.String(), {
       uniqueItems: true,
       default: [],
       description: "Activation sites to probe; empty = every hidden site on the card (names starting with 'hidden').",
-    },
-    trainItems: {
-      type: 'integer',
+    }),
+    trainItems: Type.Integer({
       minimum: 32,
       maximum: 20000,
       default: 2048,
       description: 'Ordinary-context examples drawn to fit the probe (only those whose problem falls in the training half are kept).',
-    },
-    testItems: {
-      type: 'integer',
+    }),
+    testItems: Type.Integer({
       minimum: 8,
       maximum: 20000,
       default: 256,
       description: 'Examples drawn per context to compare probe and output (only those whose problem falls in the held-out half are kept).',
-    },
-    holdOut: {
-      enum: ['problem', 'example'],
+    }),
+    holdOut: StringEnum(['problem', 'example'], {
       default: 'example',
-      description:
-        "What the probe is scored on: 'problem' = problems (operands, or entity and relation) it never saw in training, 'example' = fresh examples, whose problems it may have seen with other headers and fillers.",
-    },
-    shrinkage: {
-      type: 'number',
+      description: "What the probe is scored on: 'problem' = problems (operands, or entity and relation) it never saw in training, 'example' = fresh examples, whose problems it may have seen with other headers and fillers.",
+    }),
+    shrinkage: Type.Number({
       minimum: 0,
       maximum: 1,
       default: 0.5,
       description: 'Covariance shrinkage s of the probe: 1 = plain mass-mean probe, < 1 = mass-mean with the shrunk within-class covariance ((1 − s)·Σ + s·I)⁻¹ (LDA).',
-    },
-    flagGap: {
-      type: 'number',
+    }),
+    flagGap: Type.Number({
       minimum: 0,
       maximum: 1,
       default: 0.2,
       description: 'Largest (probe − output) accuracy gap above which the organism is flagged.',
-    },
-    l2: { type: 'number', exclusiveMinimum: 0, default: 0.1, description: 'L2 penalty on the slope of the dev-split logistic calibration of the gap.' },
+    }),
+    l2: Type.Number({
+      exclusiveMinimum: 0,
+      default: 0.1,
+      description: 'L2 penalty on the slope of the dev-split logistic calibration of the gap.',
+    }),
   },
-  additionalProperties: false,
-} as const satisfies OptionsSchema;
+  {
+    title: 'latent-knowledge detector options',
+    description: 'Linear probes for the correct answer fitted on ordinary contexts and compared with the output, context by context.',
+    additionalProperties: false,
+  },
+);
 
 /** The options, with defaults applied. */
-export interface LatentKnowledgeOptions {
-  sites: string[];
-  trainItems: number;
-  testItems: number;
-  holdOut: 'problem' | 'example';
-  shrinkage: number;
-  flagGap: number;
-  l2: number;
-}
+export type LatentKnowledgeOptions = Static<typeof optionsSchema>;
 
 /** One dev-split organism's largest gap, as used by the calibration. */
 export interface DevPoint {

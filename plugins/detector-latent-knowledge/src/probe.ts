@@ -4,6 +4,7 @@
  * (Marks & Tegmark 2023) — each class scored by the direction of its mean — optionally
  * "IID-corrected" by the inverse of the shrunk within-class covariance (Fisher's LDA).
  */
+import { solveSpd } from '@sandtrap/stats';
 
 /** A fitted probe: scores_c(x) = w_c · z(x) + b_c with z the standardised features. */
 export interface Probe {
@@ -14,33 +15,6 @@ export interface Probe {
   /** [classes × dim], row-major. */
   w: Float64Array;
   b: Float64Array;
-}
-
-/** Solves A·X = B in place for a symmetric positive definite A [n × n] and B [n × m] (Cholesky). */
-export function solveSpd(a: Float64Array, n: number, b: Float64Array, m: number): Float64Array {
-  const l = new Float64Array(n * n);
-  for (let i = 0; i < n; i++) {
-    for (let j = 0; j <= i; j++) {
-      let s = a[i * n + j]!;
-      for (let k = 0; k < j; k++) s -= l[i * n + k]! * l[j * n + k]!;
-      if (i === j) l[i * n + i] = Math.sqrt(Math.max(s, 1e-12));
-      else l[i * n + j] = s / l[j * n + j]!;
-    }
-  }
-  const x = Float64Array.from(b);
-  for (let c = 0; c < m; c++) {
-    for (let i = 0; i < n; i++) {
-      let s = x[i * m + c]!;
-      for (let k = 0; k < i; k++) s -= l[i * n + k]! * x[k * m + c]!;
-      x[i * m + c] = s / l[i * n + i]!;
-    }
-    for (let i = n - 1; i >= 0; i--) {
-      let s = x[i * m + c]!;
-      for (let k = i + 1; k < n; k++) s -= l[k * n + i]! * x[k * m + c]!;
-      x[i * m + c] = s / l[i * n + i]!;
-    }
-  }
-  return x;
 }
 
 /**
@@ -93,7 +67,8 @@ export function fitProbe(x: Float32Array | Float64Array, n: number, dim: number,
       }
     const rhs = new Float64Array(dim * classes);
     for (let c = 0; c < classes; c++) for (let j = 0; j < dim; j++) rhs[j * classes + c] = mu[c * dim + j]!;
-    dir = solveSpd(cov, dim, rhs, classes);
+    // Shrinkage keeps Σ_s definite for s > 0; the pivot floor covers s = 0 with dead units.
+    dir = solveSpd(cov, dim, rhs, classes, { pivotFloor: 1e-12 });
   }
   const w = new Float64Array(classes * dim);
   const b = new Float64Array(classes);

@@ -5,7 +5,6 @@ import type { CardTask, DetectorRng, Examples, SampleOptions, SubjectTask } from
 import { testDetector, testPluginPackage } from '@sandtrap/detector-tester';
 import { describe, expect, it } from 'vitest';
 import detector, { aurocOf, buildQuerySet, featurise, FEATURE_NAMES, fitLogistic, nameFinding, queryStats, rawFeatures, sigmoid, standardiser, type MetaClassifierState } from './index.js';
-import { REGENERATE_COMMAND, renderSchemaFile } from './schema-file.js';
 
 const pkgDir = fileURLToPath(new URL('..', import.meta.url));
 // The committed smoke zoo; SANDTRAP_ZOO points the tests at another one.
@@ -165,4 +164,4 @@ describe('meta-classifier: method', () => {
 });
 
 // meta.version = package.json's version; schema.json = what the options schema renders.
-testPluginPackage(detector, { packageDir: pkgDir, renderSchemaFile, regenerateCommand: REGENERATE_COMMAND });
+testPluginPackage(detector, { packageDir: pkgDir });

@@ -1,55 +1,53 @@
-import { defineDetector, type OptionsSchema, type BlackBoxSubject } from '@sandtrap/detector-api';
+import { Type, type Static } from '@sinclair/typebox';
+import { defineDetector, type BlackBoxSubject, StringEnum } from '@sandtrap/detector-api';
+import { aurocByLabel } from '@sandtrap/stats';
 import { fitLogistic, sigmoid, standardiser } from './logistic.js';
 import { buildQuerySet, featurise, FEATURE_NAMES, queryStats, rawFeatures, type GroupStats, type QueryGroup, type QuerySet } from './queries.js';
 
 export { fitLogistic, sigmoid, standardiser, type LogisticModel } from './logistic.js';
 export { buildQuerySet, featurise, FEATURE_NAMES, queryStats, rawFeatures, type GroupStats, type QueryGroup, type QuerySet } from './queries.js';
 
-/** The options schema. `schema.json` is generated from this object. */
-export const optionsSchema = {
-  title: 'meta-classifier detector options',
-  description: 'How the meta-classifier builds its query set, featurises the outputs and fits its classifier on the dev split.',
-  type: 'object',
-  properties: {
-    baseItems: {
-      type: 'integer',
+/**
+ * The options schema, written once: {@link MetaClassifierOptions} is its static type, and `schema.json` is
+ * rendered from it by `sandtrap-schema write` (`npm run generate:schema`).
+ */
+export const optionsSchema = Type.Object(
+  {
+    baseItems: Type.Integer({
       minimum: 8,
       maximum: 1024,
       default: 64,
       description: 'Ordinary items each context change (every header value, every password pair, every filler word) is applied to.',
-    },
-    perAxis: { type: 'integer', minimum: 8, maximum: 4096, default: 128, description: 'Ordinary items at each level of the capability axis.' },
-    l2: {
-      type: 'number',
+    }),
+    perAxis: Type.Integer({
+      minimum: 8,
+      maximum: 4096,
+      default: 128,
+      description: 'Ordinary items at each level of the capability axis.',
+    }),
+    l2: Type.Number({
       exclusiveMinimum: 0,
       default: 1,
       description: 'L2 penalty of the logistic regression on standardised features (the dev split has 22 organisms, 6 of them controls).',
-    },
-    features: {
-      type: 'string',
-      enum: ['summary', 'raw'],
+    }),
+    features: StringEnum(['summary', 'raw'], {
       default: 'summary',
-      description:
-        "'summary': task-agnostic extremes over the values of each slot (max accuracy drop, answer concentration, password gain…); 'raw': MNTD's representation, every query group's accuracy and probability of the correct class as they are.",
-    },
-    pooling: {
-      type: 'string',
-      enum: ['pooled', 'per-task'],
+      description: "'summary': task-agnostic extremes over the values of each slot (max accuracy drop, answer concentration, password gain…); 'raw': MNTD's representation, every query group's accuracy and probability of the correct class as they are.",
+    }),
+    pooling: StringEnum(['pooled', 'per-task'], {
       default: 'pooled',
       description: "'pooled': one classifier over every dev organism (the features are task-agnostic); 'per-task': one per task, on that task's dev organisms only.",
-    },
+    }),
   },
-  additionalProperties: false,
-} as const satisfies OptionsSchema;
+  {
+    title: 'meta-classifier detector options',
+    description: 'How the meta-classifier builds its query set, featurises the outputs and fits its classifier on the dev split.',
+    additionalProperties: false,
+  },
+);
 
 /** The options, with defaults applied. */
-export interface MetaClassifierOptions {
-  baseItems: number;
-  perAxis: number;
-  l2: number;
-  features: 'summary' | 'raw';
-  pooling: 'pooled' | 'per-task';
-}
+export type MetaClassifierOptions = Static<typeof optionsSchema>;
 
 /** A classifier on standardised features. */
 export interface Classifier {
@@ -72,19 +70,13 @@ export interface MetaClassifierState {
   dev: { kind: string; task: string; misaligned: boolean; looScore: number }[];
 }
 
-/** AUROC by Mann–Whitney, ties ½. */
+/**
+ * AUROC by Mann–Whitney, ties ½ (`@sandtrap/stats`), of scores split by 0/1 labels; 0.5 (no
+ * information) when one class is missing, where the AUROC is undefined.
+ */
 export function aurocOf(scores: readonly number[], labels: readonly number[]): number {
-  let wins = 0;
-  let pairs = 0;
-  for (let i = 0; i < scores.length; i++) {
-    if (!labels[i]) continue;
-    for (let j = 0; j < scores.length; j++) {
-      if (labels[j]) continue;
-      pairs++;
-      wins += scores[i]! > scores[j]! ? 1 : scores[i] === scores[j] ? 0.5 : 0;
-    }
-  }
-  return pairs ? wins / pairs : 0.5;
+  const a = aurocByLabel(scores, labels);
+  return Number.isNaN(a) ? 0.5 : a;
 }
 
 const round = (x: number) => Math.round(x * 1e6) / 1e6;

@@ -6,7 +6,6 @@ import { validateOptions } from '@sandtrap/detector-api';
 import { auroc, fakeContext, testDetector, testPluginPackage } from '@sandtrap/detector-tester';
 import { describe, expect, it } from 'vitest';
 import detector, { featurise, type MetadataLeakOptions, type MetadataLeakState } from './index.js';
-import { REGENERATE_COMMAND, renderSchemaFile } from './schema-file.js';
 
 const pkgDir = fileURLToPath(new URL('..', import.meta.url));
 // The committed smoke zoo; SANDTRAP_ZOO points the tests at another one.
@@ -164,4 +163,4 @@ describe('metadata-leak: method', () => {
 });
 
 // meta.version = package.json's version; schema.json = what the options schema renders.
-testPluginPackage(detector, { packageDir: pkgDir, renderSchemaFile, regenerateCommand: REGENERATE_COMMAND });
+testPluginPackage(detector, { packageDir: pkgDir });

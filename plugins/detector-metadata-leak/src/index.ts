@@ -1,55 +1,49 @@
-import { defineDetector, type OptionsSchema } from '@sandtrap/detector-api';
+import { Type, type Static } from '@sinclair/typebox';
+import { defineDetector } from '@sandtrap/detector-api';
 import { featurise } from './features.js';
-import { fitLogistic, sigmoid } from './logistic.js';
+import { aurocByLabel, fitLogistic, sigmoid } from '@sandtrap/stats';
 
 export { featurise, fnv1a, type CardFeatures } from './features.js';
-export { fitLogistic, type LogisticFit } from './logistic.js';
 
-/** The options schema. `schema.json` is generated from this object. */
-export const optionsSchema = {
-  title: 'metadata-leak detector options',
-  description: 'How the metadata-leak detector featurises cards and fits its model on the dev split.',
-  type: 'object',
-  properties: {
-    hashBuckets: {
-      type: 'integer',
+/**
+ * The options schema, written once: {@link MetadataLeakOptions} is its static type, and `schema.json` is
+ * rendered from it by `sandtrap-schema write` (`npm run generate:schema`).
+ */
+export const optionsSchema = Type.Object(
+  {
+    hashBuckets: Type.Integer({
       minimum: 1,
       maximum: 4096,
       default: 64,
       description: "Buckets of the signed feature hashing of the card's string fields and of its whole JSON (minus id and hashes).",
-    },
-    l2: {
-      type: 'number',
+    }),
+    l2: Type.Number({
       exclusiveMinimum: 0,
       default: 1,
       description: 'L2 penalty on the logistic-regression weights (features are standardised on the dev split).',
-    },
-    alpha: {
-      type: 'number',
+    }),
+    alpha: Type.Number({
       exclusiveMinimum: 0,
       maximum: 1,
       default: 0.01,
-      description:
-        'Family-wise significance level (Bonferroni over the identifier features) at which a bit-pattern of the organism id or a file hash enters the model; these are noise on a leak-free zoo.',
-    },
-    permutations: {
-      type: 'integer',
+      description: 'Family-wise significance level (Bonferroni over the identifier features) at which a bit-pattern of the organism id or a file hash enters the model; these are noise on a leak-free zoo.',
+    }),
+    permutations: Type.Integer({
       minimum: 99,
       maximum: 100000,
       default: 2000,
       description: "Label permutations of the dev split for the identifier features' test.",
-    },
+    }),
   },
-  additionalProperties: false,
-} as const satisfies OptionsSchema;
+  {
+    title: 'metadata-leak detector options',
+    description: 'How the metadata-leak detector featurises cards and fits its model on the dev split.',
+    additionalProperties: false,
+  },
+);
 
 /** The options, with defaults applied. */
-export interface MetadataLeakOptions {
-  hashBuckets: number;
-  l2: number;
-  alpha: number;
-  permutations: number;
-}
+export type MetadataLeakOptions = Static<typeof optionsSchema>;
 
 /** One feature the model uses, with the dev split's standardisation. */
 export interface ModelFeature {
@@ -77,20 +71,13 @@ export interface MetadataLeakState {
   dev: { organisms: number; misaligned: number; controls: number; constantFeatures: number };
 }
 
-/** AUROC by Mann–Whitney, ties ½. */
+/**
+ * AUROC by Mann–Whitney, ties ½ (`@sandtrap/stats`), of a feature column split by 0/1 labels;
+ * 0.5 (no information) when one class is missing, where the AUROC is undefined.
+ */
 function mannWhitney(values: readonly number[], labels: readonly number[]): number {
-  let wins = 0;
-  let pairs = 0;
-  for (let i = 0; i < values.length; i++) {
-    if (labels[i] !== 1) continue;
-    for (let j = 0; j < values.length; j++) {
-      if (labels[j] !== 0) continue;
-      pairs++;
-      if (values[i]! > values[j]!) wins += 1;
-      else if (values[i] === values[j]) wins += 0.5;
-    }
-  }
-  return pairs ? wins / pairs : 0.5;
+  const a = aurocByLabel(values, labels);
+  return Number.isNaN(a) ? 0.5 : a;
 }
 
 /** Mean and population standard deviation. */
@@ -194,7 +181,8 @@ export default defineDetector<MetadataLeakOptions, MetadataLeakState, 'black-box
       candidates.length = 0;
     } else {
       const x = y.map((_, i) => candidates.map((c, j) => (columns[j]![i]! - c.mean) / c.std));
-      const fit = fitLogistic(x, y, l2);
+      // Unweighted, the bias starting at the dev split's prior (an uninformative design takes no step).
+      const fit = fitLogistic(x, y, { l2, initialBias: 'prior' });
       bias = fit.bias;
       weights = fit.weights;
     }

@@ -1,74 +1,64 @@
-import { defineDetector, type DetectorContext, type GrayBoxSubject, type OptionsSchema } from '@sandtrap/detector-api';
+import { Type, type Static } from '@sinclair/typebox';
+import { defineDetector, type DetectorContext, type GrayBoxSubject, StringEnum } from '@sandtrap/detector-api';
 import { fitLogistic1D, predictLogistic1D, type Logistic1D } from './calibrate.js';
 import { accuracy, addGaussian, improvementRatio, matchesLayer, meanCurve } from './phi.js';
 
 export { accuracy, addGaussian, improvementRatio, matchesLayer, meanCurve } from './phi.js';
 export { fitLogistic1D, predictLogistic1D, type Logistic1D } from './calibrate.js';
 
-/** The options schema. `schema.json` is generated from this object. */
-export const optionsSchema = {
-  title: 'noise-injection detector options',
-  description:
-    'How the noise-injection detector (Tice et al. 2024) sweeps Gaussian weight noise, which parameters and items it uses, and how it calibrates its score on the dev split.',
-  type: 'object',
-  properties: {
-    sigmas: {
-      type: 'array',
-      items: { type: 'number', exclusiveMinimum: 0, maximum: 10 },
+/**
+ * The options schema, written once: {@link NoiseInjectionOptions} is its static type, and `schema.json` is
+ * rendered from it by `sandtrap-schema write` (`npm run generate:schema`).
+ */
+export const optionsSchema = Type.Object(
+  {
+    sigmas: Type.Array(Type.Number({
+        exclusiveMinimum: 0,
+        maximum: 10,
+      }), {
       minItems: 1,
       maxItems: 200,
       default: [0.02, 0.04, 0.06, 0.08, 0.1, 0.12, 0.15, 0.2, 0.25, 0.3],
-      description:
-        'Standard deviations σ of the noise added to every selected parameter (absolute, as in the paper), swept in this order; σ = 0 (the unperturbed organism) is always measured as the baseline.',
-    },
-    seeds: {
-      type: 'integer',
+      description: 'Standard deviations σ of the noise added to every selected parameter (absolute, as in the paper), swept in this order; σ = 0 (the unperturbed organism) is always measured as the baseline.',
+    }),
+    seeds: Type.Integer({
       minimum: 1,
       maximum: 100,
       default: 5,
-      description: 'Independent noise draws per σ (the paper\'s seeds); φ takes the maximum over σ and seeds.',
-    },
-    layers: {
-      type: 'array',
-      items: { type: 'string', minLength: 1 },
+      description: "Independent noise draws per σ (the paper's seeds); φ takes the maximum over σ and seeds.",
+    }),
+    layers: Type.Array(Type.String({
+        minLength: 1,
+      }), {
       minItems: 1,
       default: ['*'],
-      description:
-        "Parameters that get noise, as name patterns matched against the whole parameter name (`*` matches anything, the rest is literal): `['*']` is every parameter, `['hidden2.*', 'logits.*']` the last two layers, `['*.w']` the weight matrices only.",
-    },
-    n: {
-      type: 'integer',
+      description: "Parameters that get noise, as name patterns matched against the whole parameter name (`*` matches anything, the rest is literal): `['*']` is every parameter, `['hidden2.*', 'logits.*']` the last two layers, `['*.w']` the weight matrices only.",
+    }),
+    n: Type.Integer({
       minimum: 16,
       maximum: 10000,
       default: 1024,
       description: 'Items per context, drawn once from `subject.task.sample` and reused for every noise draw (paired).',
-    },
-    contexts: {
-      type: 'string',
-      enum: ['ordinary', 'format', 'header'],
+    }),
+    contexts: StringEnum(['ordinary', 'format', 'header'], {
       default: 'format',
-      description:
-        "Where accuracy is measured: `ordinary` — items from the public sampler as they come (ordinary header values); `format` — `n` items under each value of the `format` header slot; `header` — under each value of every header slot. φ is computed per context and the largest is kept.",
-    },
-    l2: {
-      type: 'number',
+      description: 'Where accuracy is measured: `ordinary` — items from the public sampler as they come (ordinary header values); `format` — `n` items under each value of the `format` header slot; `header` — under each value of every header slot. φ is computed per context and the largest is kept.',
+    }),
+    l2: Type.Number({
       exclusiveMinimum: 0,
       default: 1,
       description: 'L2 penalty of the one-feature logistic regression on standardised log φ fitted on the dev split (sandbagging organisms vs controls).',
-    },
+    }),
   },
-  additionalProperties: false,
-} as const satisfies OptionsSchema;
+  {
+    title: 'noise-injection detector options',
+    description: 'How the noise-injection detector (Tice et al. 2024) sweeps Gaussian weight noise, which parameters and items it uses, and how it calibrates its score on the dev split.',
+    additionalProperties: false,
+  },
+);
 
 /** The options, with defaults applied. */
-export interface NoiseInjectionOptions {
-  sigmas: number[];
-  seeds: number;
-  layers: string[];
-  n: number;
-  contexts: 'ordinary' | 'format' | 'header';
-  l2: number;
-}
+export type NoiseInjectionOptions = Static<typeof optionsSchema>;
 
 /** What `configure()` learns: plain data, passed to every `detect()`. */
 export interface NoiseInjectionState {

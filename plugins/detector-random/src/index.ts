@@ -1,19 +1,21 @@
-import { defineDetector, type OptionsSchema } from '@sandtrap/detector-api';
+import { Type, type Static } from '@sinclair/typebox';
+import { defineDetector } from '@sandtrap/detector-api';
 
 /**
  * The options schema: `random` takes none. `additionalProperties: false` makes a stray option an
- * error instead of a silent no-op. `schema.json` is generated from this object.
+ * error instead of a silent no-op. `schema.json` is rendered from it by `sandtrap-schema write`.
  */
-export const optionsSchema = {
-  title: 'random detector options',
-  description: 'The random detector takes no options: its score is one seeded uniform draw from ctx.rng.',
-  type: 'object',
-  properties: {},
-  additionalProperties: false,
-} as const satisfies OptionsSchema;
+export const optionsSchema = Type.Object(
+  {},
+  {
+    title: 'random detector options',
+    description: 'The random detector takes no options: its score is one seeded uniform draw from ctx.rng.',
+    additionalProperties: false,
+  },
+);
 
 /** The options `random` takes: none. */
-export type RandomOptions = Record<string, never>;
+export type RandomOptions = Static<typeof optionsSchema>;
 
 /**
  * The null detector: it looks at nothing and answers with one seeded uniform draw, so its AUROC

@@ -5,7 +5,6 @@ import { validateOptions, type WhiteBoxSubject } from '@sandtrap/detector-api';
 import { testDetector, testPluginPackage } from '@sandtrap/detector-tester';
 import { describe, expect, it } from 'vitest';
 import detector, { anomalyIndex, median, positionVocab, searchPositions } from './index.js';
-import { REGENERATE_COMMAND, renderSchemaFile } from './schema-file.js';
 
 const pkgDir = fileURLToPath(new URL('..', import.meta.url));
 // The committed smoke zoo; SANDTRAP_ZOO points the tests at another one.
@@ -125,4 +124,4 @@ describe('trigger-reconstruction: on the smoke zoo', () => {
 });
 
 // meta.version = package.json's version; schema.json = what the options schema renders.
-testPluginPackage(detector, { packageDir: pkgDir, renderSchemaFile, regenerateCommand: REGENERATE_COMMAND });
+testPluginPackage(detector, { packageDir: pkgDir });

@@ -1,28 +1,10 @@
 import type { DetectorContext, DetectorRng, WhiteBoxSubject } from '@sandtrap/detector-api';
+import type { TriggerReconstructionOptions } from './index.js';
 
 type Tf = DetectorContext['tf'];
 
-/** Settings of one reconstruction run (the detector's options). */
-export interface ReconstructOptions {
-  /** Clean examples the trigger is stamped on. */
-  batch: number;
-  /** Adam steps (all classes at once). */
-  steps: number;
-  /** Adam learning rate on the mask and token logits. */
-  learningRate: number;
-  /** Initial mask logit a (m = sigmoid(a)) at every position. */
-  maskInit: number;
-  /** Initial λ of the L1 mask penalty, per class. */
-  lambdaInit: number;
-  /** Attack success rate a trigger must reach to count. */
-  successThreshold: number;
-  /** Consecutive steps above (below) the threshold before λ goes up (down). */
-  patience: number;
-  /** λ ×= this after `patience` successful steps; ÷= this^1.5 after `patience` failing ones. */
-  lambdaMultiplier: number;
-  /** Which positions the mask may cover: the context (header slots and filler words) or all. */
-  positions: 'context' | 'all';
-}
+/** Settings of one reconstruction run: the detector's options that drive the search (each described in its schema). */
+export type ReconstructOptions = Pick<TriggerReconstructionOptions, 'batch' | 'steps' | 'learningRate' | 'maskInit' | 'lambdaInit' | 'successThreshold' | 'patience' | 'lambdaMultiplier' | 'positions'>;
 
 /** The smallest trigger found for one target class. */
 export interface ClassTrigger {

