@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { SandtrapError } from '@sandtrap/core';
 import type { BaselineCheck, BaselineReport, Scoreboard } from './board.js';
 import { checkScoreboard } from './board-schema.js';
-import type { Metrics } from './metrics.js';
+import type { Metrics } from './summaries.js';
 
 /** The default `--tolerance`: how far AUROC or TPR@5%FPR may fall before the run fails. */
 export const DEFAULT_TOLERANCE = 0.05;

@@ -1,7 +1,7 @@
 import { Type, type TSchema } from '@sinclair/typebox';
 import { SandtrapError, validate } from '@sandtrap/core';
 import type { Scoreboard } from './board.js';
-import { CI_METHODS } from './metrics.js';
+import { CI_METHODS } from './statistics.js';
 
 /** An interval method ({@link CI_METHODS}), for the board's settings and the config file. */
 export const ciMethodSchema = (description: string) => Type.Union(CI_METHODS.map((m) => Type.Literal(m)), { description });

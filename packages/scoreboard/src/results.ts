@@ -1,7 +1,7 @@
 import { appendFile, open, readFile, truncate } from 'node:fs/promises';
 import { SandtrapError } from '@sandtrap/core';
 import type { ValidatedVerdict } from '@sandtrap/detector-api';
-import type { FailureReason } from './protocol.js';
+import type { FailureReason } from '@sandtrap/harness';
 
 /**
  * `results.jsonl`: one JSON line per finished cell (and per finished `configure()`), appended with

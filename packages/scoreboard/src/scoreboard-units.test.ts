@@ -10,7 +10,9 @@ import { checkScoreboard, renderScoreboardSchema } from './board-schema.js';
 import { loadConfig } from './config.js';
 import { makeBoard } from './report/fixtures.js';
 import { appendResult, readResults, type CellRecord, type ConfigureRecord } from './results.js';
-import { cellKey, mergeShards, parseShard, type ManifestDetector, type RunManifest } from './scoreboard.js';
+import { cellKey } from './keys.js';
+import { mergeShards } from './merge.js';
+import { parseShard, type ManifestDetector, type RunManifest } from './run.js';
 
 const pkgDir = fileURLToPath(new URL('..', import.meta.url));
 let tmp: string;
