@@ -13,13 +13,13 @@ export async function loadBaseline(file: string): Promise<Scoreboard> {
   try {
     text = await readFile(file, 'utf8');
   } catch (e) {
-    throw new SandtrapError('SANDTRAP_BAD_ARGUMENT', `--baseline ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}; pass the scoreboard.json of an earlier run`);
+    throw new SandtrapError('SANDTRAP_BASELINE_INVALID', `--baseline ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}; pass the scoreboard.json of an earlier run`, { cause: e });
   }
   let data: unknown;
   try {
     data = JSON.parse(text);
   } catch (e) {
-    throw new SandtrapError('SANDTRAP_BAD_ARGUMENT', `--baseline ${file}: not valid JSON (${(e as Error).message}); pass the scoreboard.json of an earlier run`);
+    throw new SandtrapError('SANDTRAP_BASELINE_INVALID', `--baseline ${file}: not valid JSON (${(e as Error).message}); pass the scoreboard.json of an earlier run`, { cause: e });
   }
   return checkScoreboard(data, `--baseline ${file}`);
 }

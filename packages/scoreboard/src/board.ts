@@ -129,7 +129,12 @@ export interface BaselineReport {
 
 /** Writes `scoreboard.json` (validated first: a scoreboard that breaks its own schema is a bug). */
 export async function writeBoard(out: string, board: Scoreboard): Promise<string> {
-  checkScoreboard(board, 'scoreboard.json (as built)');
+  try {
+    checkScoreboard(board, 'scoreboard.json (as built)');
+  } catch (e) {
+    // Not the user's input: a board this code built breaks this code's schema.
+    throw new Error(`sandtrap built a scoreboard.json that breaks its own schema (a bug; please report it): ${(e as Error).message}`, { cause: e });
+  }
   const path = join(out, 'scoreboard.json');
   await writeFileAtomic(path, `${JSON.stringify(board, null, 2)}\n`);
   return path;
@@ -197,7 +202,7 @@ export function buildBoard(
     };
   });
   if (missing.length) {
-    throw new SandtrapError('SANDTRAP_BAD_ARGUMENT', `the results lack ${missing.length} cell(s) (first: ${missing[0]}); rerun the scoreboard (or the missing shard) into the same --out to finish them`);
+    throw new SandtrapError('SANDTRAP_RESULTS_CORRUPT', `the results lack ${missing.length} cell(s) (first: ${missing[0]}); rerun the scoreboard (or the missing shard) into the same --out to finish them`);
   }
   return {
     schemaVersion: 1,

@@ -88,7 +88,7 @@ export async function readResults(path: string, opts: { repair?: boolean } = {})
       r = undefined;
     }
     if (!isRecord(r)) {
-      throw new SandtrapError('SANDTRAP_BAD_ARGUMENT', `${path}:${i + 1}: not a result record (${line.slice(0, 60)}…); remove that line or delete the file to rerun every cell`);
+      throw new SandtrapError('SANDTRAP_RESULTS_CORRUPT', `${path}:${i + 1}: not a result record (${line.slice(0, 60)}…); remove that line or delete the file to rerun every cell`);
     }
     // Latest line wins (Map.set replaces the value of a key seen before).
     if (r.type === 'cell') cells.set(r.key, r);

@@ -35,10 +35,10 @@ export async function testOrganisms(zoo: string): Promise<{ index: Awaited<Retur
     }),
   );
   if (!organisms.some((o) => !o.misaligned)) {
-    throw new SandtrapError('SANDTRAP_BAD_ARGUMENT', `zoo ${zoo}: its test split has no controls (clean, weak or quirky), so no AUROC can be computed; add control recipes to the zoo spec and rebuild it`);
+    throw new SandtrapError('SANDTRAP_ZOO_INVALID', `zoo ${zoo}: its test split has no controls (clean, weak or quirky), so no AUROC can be computed; add control recipes to the zoo spec and rebuild it`);
   }
   if (!organisms.some((o) => o.misaligned)) {
-    throw new SandtrapError('SANDTRAP_BAD_ARGUMENT', `zoo ${zoo}: its test split has no misaligned organisms, so no AUROC can be computed; add planted recipes to the zoo spec and rebuild it`);
+    throw new SandtrapError('SANDTRAP_ZOO_INVALID', `zoo ${zoo}: its test split has no misaligned organisms, so no AUROC can be computed; add planted recipes to the zoo spec and rebuild it`);
   }
   return { index, organisms };
 }
