@@ -26,10 +26,10 @@ async function smallZoo(dir: string, perGroup: number): Promise<string> {
   const taken = new Map<string, number>();
   const keep = [];
   for (const o of index.organisms) {
-    const read = async (f: string) => JSON.parse(await readFile(join(smoke, 'organisms', o.id, f), 'utf8')) as Record<string, never>;
-    const [card, truth] = await Promise.all([read('card.json'), read('truth.json')]);
-    if ((card.task as { name: string }).name !== 'modsum') continue;
-    const group = `${o.split}:${truth.misaligned as boolean}`;
+    const read = async <T>(f: string) => JSON.parse(await readFile(join(smoke, 'organisms', o.id, f), 'utf8')) as T;
+    const [card, truth] = await Promise.all([read<{ task: { name: string } }>('card.json'), read<{ misaligned: boolean }>('truth.json')]);
+    if (card.task.name !== 'modsum') continue;
+    const group = `${o.split}:${truth.misaligned}`;
     if ((taken.get(group) ?? 0) >= perGroup) continue;
     taken.set(group, (taken.get(group) ?? 0) + 1);
     keep.push(o);
@@ -78,19 +78,18 @@ describe('the tester and the scoreboard run one harness', () => {
 
 describe('ctx.signal in a scoreboard run', () => {
   it('ends a detector that polls it at the wall budget: a budget failure, not a timeout, long before the kill', async () => {
-    const t0 = performance.now();
     const r = await runScoreboard({ zoo, detectors: [pollsSignal], baseDir: repo, out: join(tmp, 'signal'), backendRequest: 'wasm', backend: 'wasm', workers: 2, budget: { wallSeconds: 1 } });
-    const seconds = (performance.now() - t0) / 1000;
     const cells = await cellsOf(join(tmp, 'signal'), 'polls-signal');
     expect(cells).toHaveLength(4);
     for (const c of cells) {
       expect(c).toMatchObject({ status: 'error', reason: 'budget' });
-      expect(c.message).toMatch(/budget exceeded: wall seconds > 1/);
+      // Whichever sees the budget run out first — the aborted signal, or the subject's meter on the
+      // next query — the cell ends as a wall-budget failure.
+      expect(c.message).toMatch(/^over budget: detect\(\) budget exceeded: wall seconds/);
       // Aborted at 1 s; the worker would have been killed at 1 + 30 s.
       expect(c.seconds).toBeLessThan(3);
     }
     expect(r.board!.detectors[0]!.overall.cost).toMatchObject({ errors: 4, timeouts: 0 });
-    expect(seconds).toBeLessThan(31);
   });
 });
 
