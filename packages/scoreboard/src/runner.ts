@@ -113,7 +113,14 @@ function processFailure(e: unknown): DetectResult {
   return { problems: [{ reason, message: (e as Error).message }], usage: { queries: 0, finetuneSteps: 0, wallSeconds: 0 }, seconds: 0, tensorDelta: 0, retire: true };
 }
 
-const firstLine = (m: string) => m.split('\n')[0]!.slice(0, 500);
+/**
+ * A problem's message as one results.jsonl line: its first line and its details (a verdict's
+ * schema errors, a state's issues), without stack frames, which only the tester prints.
+ */
+function oneLine(m: string): string {
+  const [head = '', ...rest] = m.split('\n').filter((l) => !/^\s*at /.test(l)).map((l) => l.trim());
+  return (rest.length ? `${head} ${rest.join('; ')}` : head).slice(0, 500);
+}
 
 /** The one record of a cell: what results.jsonl keeps, built from the harness's outcome. */
 function cellRecord(p: PreparedDetector, cell: { organism: string; key: string }, out: DetectResult): CellRecord {
@@ -127,7 +134,7 @@ function cellRecord(p: PreparedDetector, cell: { organism: string; key: string }
     organism: cell.organism,
     status: first ? 'error' : 'ok',
     ...(!first && out.verdict ? { verdict: out.verdict } : {}),
-    ...(first ? { reason: first.reason, message: firstLine(first.message) } : {}),
+    ...(first ? { reason: first.reason, message: oneLine(first.message) } : {}),
     seconds: out.seconds,
     queries: out.usage.queries,
     finetuneSteps: out.usage.finetuneSteps,
@@ -284,7 +291,7 @@ export async function runPrepared(p: PreparedDetector, o: RunPreparedOptions): P
           run.configure = { status: 'ok', seconds: out.seconds };
           await cache?.save(state, out.seconds);
         } else {
-          run.configure = { status: 'error', message: `${first.reason}: ${firstLine(first.message)}` };
+          run.configure = { status: 'error', message: `${first.reason}: ${oneLine(first.message)}` };
         }
         if (o.results) {
           // Recorded for the report; a failed configure() is not cached as state, its cells are.
