@@ -24,7 +24,7 @@ describe.skipIf(process.env.SANDTRAP_FAST === '1')('[slow] a third-party detecto
     const tarballs = join(work, 'tarballs');
     await mkdir(tarballs);
     // The sandtrap packages a user installs, packed as npm publishes them.
-    for (const pkg of ['packages/core', 'packages/detector-api', 'packages/scoreboard', 'packages/cli']) {
+    for (const pkg of ['packages/core', 'packages/detector-api', 'packages/harness', 'packages/scoreboard', 'packages/cli']) {
       await npm(['pack', '--pack-destination', tarballs, join(repo, pkg)], repo);
     }
     // The author's side: scaffold and pack.
