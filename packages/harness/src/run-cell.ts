@@ -26,7 +26,7 @@ export type FailureReason =
 /** One thing wrong with a cell. The first problem of a failed cell is the one a scoreboard records. */
 export interface Problem {
   reason: FailureReason;
-  /** What went wrong and what to do about it; the first line stands alone. */
+  /** What went wrong and what to do about it: a first line that stands alone, then details (schema errors, the detector's stack frames). */
   message: string;
 }
 
