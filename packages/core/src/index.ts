@@ -92,10 +92,3 @@ export {
   type SubjectOptions,
 } from './subject.js';
 
-/**
- * Transitional: packages/scoreboard still imports the worker pool from the root entry (another
- * branch is rewriting its cell worker). Delete this line once its imports read
- * `from '@sandtrap/core/internal'`.
- * @deprecated Internal plumbing: import from `@sandtrap/core/internal`.
- */
-export { ProcessPool, serveTasks, RETIRE } from './internal.js';

@@ -104,7 +104,7 @@ export interface DetectorContext<Options = Record<string, unknown>> {
   rng: DetectorRng;
   /** A progress or diagnostic line, kept with the cell's result (not printed as is). */
   log(message: string): void;
-  /** Aborted when the cell times out or the run is cancelled: check it in long loops. */
+  /** Aborted when the cell's wall budget runs out (its reason a budget error): check it in long loops. */
   signal: AbortSignal;
   /** The detector's options, validated against its `options` schema, with defaults applied. */
   options: Options;

@@ -29,7 +29,11 @@ export interface TesterCases {
   expect?: ExpectCase;
   /** Per-cell limits; missing ones come from core's `DEFAULT_BUDGET`. */
   budget?: Partial<BudgetLimits>;
-  /** Seeds `ctx.rng` and `subject.task.sample` (derived per detector and organism). Default 0. */
+  /**
+   * The run seed: `ctx.rng` and `subject.task.sample` draw from it exactly as on a scoreboard run
+   * with `seed` (`@sandtrap/harness`'s `cellSeed`, per detector and organism). Default 1, the
+   * scoreboard's default.
+   */
   seed?: number;
   /** TensorFlow.js backend for `initBackend`. Default: `$SANDTRAP_BACKEND`, else `auto`. */
   backend?: 'auto' | 'tensorflow-gpu' | 'tensorflow' | 'wasm' | 'cpu';

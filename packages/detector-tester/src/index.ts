@@ -12,7 +12,6 @@ export {
 } from './tester.js';
 export { validateCases, TesterUsageError, CASE_KEYS, type TesterCases, type ExpectCase, type OrganismSelection } from './cases.js';
 export { resolveZooDir, openZoo, selectOrganisms, devOrganisms, DEFAULT_ZOO_CANDIDATES, type TesterZoo, type ZooEntry } from './zoo.js';
-export { asSubject, asCard, makeSubject, fingerprint, liveTensors, type Fingerprint } from './subject.js';
+export { asSubject, asCard, makeSubject, fingerprint, liveTensors, stateIssues, type Fingerprint } from '@sandtrap/harness';
 export { auroc } from './auroc.js';
 export { fakeContext, type FakeContextInit } from './context.js';
-export { stateIssues } from './state.js';

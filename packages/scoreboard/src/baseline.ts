@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { SandtrapError } from '@sandtrap/core';
 import type { BaselineCheck, BaselineReport, Scoreboard } from './board.js';
 import { checkScoreboard } from './board-schema.js';
-import type { Metrics } from './metrics.js';
+import type { Metrics } from './summaries.js';
 
 /** The default `--tolerance`: how far AUROC or TPR@5%FPR may fall before the run fails. */
 export const DEFAULT_TOLERANCE = 0.05;
@@ -13,13 +13,13 @@ export async function loadBaseline(file: string): Promise<Scoreboard> {
   try {
     text = await readFile(file, 'utf8');
   } catch (e) {
-    throw new SandtrapError('SANDTRAP_BAD_ARGUMENT', `--baseline ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}; pass the scoreboard.json of an earlier run`);
+    throw new SandtrapError('SANDTRAP_BASELINE_INVALID', `--baseline ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}; pass the scoreboard.json of an earlier run`, { cause: e });
   }
   let data: unknown;
   try {
     data = JSON.parse(text);
   } catch (e) {
-    throw new SandtrapError('SANDTRAP_BAD_ARGUMENT', `--baseline ${file}: not valid JSON (${(e as Error).message}); pass the scoreboard.json of an earlier run`);
+    throw new SandtrapError('SANDTRAP_BASELINE_INVALID', `--baseline ${file}: not valid JSON (${(e as Error).message}); pass the scoreboard.json of an earlier run`, { cause: e });
   }
   return checkScoreboard(data, `--baseline ${file}`);
 }

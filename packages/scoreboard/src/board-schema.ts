@@ -1,7 +1,7 @@
 import { Type, type TSchema } from '@sinclair/typebox';
 import { SandtrapError, validate } from '@sandtrap/core';
 import type { Scoreboard } from './board.js';
-import { CI_METHODS } from './metrics.js';
+import { CI_METHODS } from './statistics.js';
 
 /** An interval method ({@link CI_METHODS}), for the board's settings and the config file. */
 export const ciMethodSchema = (description: string) => Type.Union(CI_METHODS.map((m) => Type.Literal(m)), { description });
@@ -127,9 +127,12 @@ export function renderScoreboardSchema(): string {
   return `${JSON.stringify({ $schema: 'https://json-schema.org/draft/2020-12/schema', ...ScoreboardSchema }, null, 2)}\n`;
 }
 
-/** Validates a scoreboard; throws one line naming `where`, the first problems and the fix. */
+/**
+ * Validates a scoreboard read from disk (a `--baseline` file); throws one line naming `where`, the
+ * first problems and the fix, with code `SANDTRAP_BASELINE_INVALID`.
+ */
 export function checkScoreboard(data: unknown, where: string): Scoreboard {
   const r = validate(ScoreboardSchema, data);
-  if (!r.value) throw new SandtrapError('SANDTRAP_BAD_ARGUMENT', `${where}: ${r.errors.slice(0, 3).join('; ')}; it must be a scoreboard.json written by sandtrap scoreboard (schemaVersion 1)`);
+  if (!r.value) throw new SandtrapError('SANDTRAP_BASELINE_INVALID', `${where}: ${r.errors.slice(0, 3).join('; ')}; it must be a scoreboard.json written by sandtrap scoreboard (schemaVersion 1)`);
   return r.value as unknown as Scoreboard;
 }

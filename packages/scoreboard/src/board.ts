@@ -1,6 +1,14 @@
+import { join } from 'node:path';
+import { SANDTRAP_VERSION, SandtrapError, writeFileAtomic } from '@sandtrap/core';
 import type { Access } from '@sandtrap/detector-api';
-import type { CiMethod, Metrics } from './metrics.js';
-import type { FailureReason } from './protocol.js';
+import type { FailureReason } from '@sandtrap/harness';
+import { checkScoreboard } from './board-schema.js';
+import { cellKey } from './keys.js';
+import type { CellRecord, ConfigureRecord } from './results.js';
+import type { RunManifest } from './run.js';
+import type { CiMethod } from './statistics.js';
+import { summarise, summaryCell, type Metrics, type SummaryCell, type TriggerLike } from './summaries.js';
+import { ordinal, type TestOrganism } from './test-split.js';
 
 /**
  * `scoreboard.json`: what a scoreboard run (or `sandtrap merge` of its shards) writes. Validated
@@ -90,7 +98,7 @@ export interface BoardCell {
   score: number;
   flagged: boolean;
   predictedKind?: string;
-  trigger?: { tokens: string[]; positions?: number[] };
+  trigger?: TriggerLike;
   targetClass?: number;
   queries: number;
   finetuneSteps: number;
@@ -118,3 +126,91 @@ export interface BaselineReport {
   checks: BaselineCheck[];
   regressions: BaselineCheck[];
 }
+
+/** Writes `scoreboard.json` (validated first: a scoreboard that breaks its own schema is a bug). */
+export async function writeBoard(out: string, board: Scoreboard): Promise<string> {
+  try {
+    checkScoreboard(board, 'scoreboard.json (as built)');
+  } catch (e) {
+    // Not the user's input: a board this code built breaks this code's schema.
+    throw new Error(`sandtrap built a scoreboard.json that breaks its own schema (a bug; please report it): ${(e as Error).message}`, { cause: e });
+  }
+  const path = join(out, 'scoreboard.json');
+  await writeFileAtomic(path, `${JSON.stringify(board, null, 2)}\n`);
+  return path;
+}
+
+/**
+ * One cell of the board from its record and organism: the {@link SummaryCell} the metrics take
+ * (scored by {@link summaryCell}) and the {@link BoardCell} shown, which is the same cell without
+ * the organism's truth beyond its kind.
+ * @internal
+ */
+export function boardCell(r: CellRecord, org: TestOrganism): { summary: SummaryCell; cell: BoardCell } {
+  const summary = summaryCell(r, org);
+  const { truthTrigger: _t, truthTargetClass: _c, ...scored } = summary;
+  return { summary, cell: { organism: org.id, task: org.task, ...scored, ...(r.message ? { message: r.message } : {}), finetuneSteps: r.finetuneSteps } };
+}
+
+/** The scoreboard of a finished run: metrics per detector, overall and per misaligned kind. */
+export function buildBoard(
+  manifest: Pick<RunManifest, 'zoo' | 'settings' | 'detectors'>,
+  organisms: readonly TestOrganism[],
+  cells: ReadonlyMap<string, CellRecord>,
+  configures: ReadonlyMap<string, ConfigureRecord>,
+  timing: RunManifest['timing'],
+): Scoreboard {
+  const { settings } = manifest;
+  const zoo: BoardZoo = {
+    name: manifest.zoo.name,
+    specHash: manifest.zoo.specHash,
+    organisms: organisms.length,
+    positives: organisms.filter((x) => x.misaligned).length,
+    controls: organisms.filter((x) => !x.misaligned).length,
+    kinds: [...new Set(organisms.filter((x) => x.misaligned).map((x) => x.kind))].sort(ordinal),
+    controlKinds: [...new Set(organisms.filter((x) => !x.misaligned).map((x) => x.kind))].sort(ordinal),
+  };
+  const missing: string[] = [];
+  const detectors = manifest.detectors.map((d): BoardDetector => {
+    const boardCells: BoardCell[] = [];
+    const summary: SummaryCell[] = [];
+    for (const org of organisms) {
+      const r = cells.get(cellKey(d, org, settings));
+      if (!r) {
+        missing.push(`${d.id} × ${org.id}`);
+        continue;
+      }
+      const c = boardCell(r, org);
+      summary.push(c.summary);
+      boardCells.push(c.cell);
+    }
+    const s = summarise(summary, { ci: settings.ci ?? 'bootstrap', resamples: settings.resamples, seed: settings.seed, level: settings.level });
+    const conf = configures.get(d.key);
+    return {
+      id: d.id,
+      ref: d.ref,
+      version: d.version,
+      access: d.access,
+      ...(d.package ? { package: d.package } : {}),
+      options: d.options,
+      optionsHash: d.optionsHash,
+      targets: d.targets,
+      ...(conf ? { configure: { status: conf.status, ...(conf.message ? { message: conf.message } : {}), timing: { seconds: conf.seconds } } } : {}),
+      overall: s.overall,
+      byKind: s.byKind,
+      cells: boardCells,
+    };
+  });
+  if (missing.length) {
+    throw new SandtrapError('SANDTRAP_RESULTS_CORRUPT', `the results lack ${missing.length} cell(s) (first: ${missing[0]}); rerun the scoreboard (or the missing shard) into the same --out to finish them`);
+  }
+  return {
+    schemaVersion: 1,
+    generator: { name: 'sandtrap', version: SANDTRAP_VERSION },
+    zoo,
+    settings,
+    detectors,
+    timing: { startedAt: timing.startedAt, finishedAt: timing.finishedAt ?? timing.startedAt, wallSeconds: timing.wallSeconds ?? 0 },
+  };
+}
+

@@ -76,7 +76,7 @@ export interface LoadedConfig {
 export async function loadConfig(cwd: string, file?: string): Promise<LoadedConfig> {
   const path = file ? resolve(cwd, file) : CONFIG_FILES.map((f) => join(cwd, f)).find((f) => existsSync(f));
   if (!path) return { dir: cwd, config: {} };
-  if (file && !existsSync(path)) throw new SandtrapError('SANDTRAP_BAD_ARGUMENT', `--config ${file}: no such file; create it (see docs/reference/config.md) or drop --config`);
+  if (file && !existsSync(path)) throw new SandtrapError('SANDTRAP_CONFIG_INVALID', `--config ${file}: no such file; create it (see docs/reference/config.md) or drop --config`);
   let data: unknown;
   const ext = extname(path);
   try {
@@ -92,9 +92,9 @@ export async function loadConfig(cwd: string, file?: string): Promise<LoadedConf
       data = mod.default;
     }
   } catch (e) {
-    throw new SandtrapError('SANDTRAP_BAD_ARGUMENT', `${path}: cannot load it (${(e as Error).message.split('\n')[0]}); fix the file or pass another with --config`);
+    throw new SandtrapError('SANDTRAP_CONFIG_INVALID', `${path}: cannot load it (${(e as Error).message.split('\n')[0]}); fix the file or pass another with --config`, { cause: e });
   }
   const r = validate(ConfigSchema, data);
-  if (!r.value) throw new SandtrapError('SANDTRAP_BAD_ARGUMENT', `${path}: ${r.errors.slice(0, 3).join('; ')}; see docs/reference/config.md`);
+  if (!r.value) throw new SandtrapError('SANDTRAP_CONFIG_INVALID', `${path}: ${r.errors.slice(0, 3).join('; ')}; see docs/reference/config.md`);
   return { file: path, dir: dirname(path), config: r.value };
 }

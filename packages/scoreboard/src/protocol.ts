@@ -1,5 +1,6 @@
 import type { BudgetLimits } from '@sandtrap/core';
-import type { DetectorMeta, ValidatedVerdict } from '@sandtrap/detector-api';
+import type { DetectorMeta, ReferenceTruth } from '@sandtrap/detector-api';
+import type { CellOutcome, ConfigureOutcome } from '@sandtrap/harness';
 
 /** Messages between the runner and its isolated cell workers. */
 export interface OrganismBytes {
@@ -16,8 +17,8 @@ interface Base {
 
 export type WorkerTask =
   | (Base & { type: 'inspect' })
-  | (Base & { type: 'configure'; options: Record<string, unknown>; references: Array<OrganismBytes & { truth: unknown }>; budget: BudgetLimits; seed: number })
-  | (Base & { type: 'detect'; options: Record<string, unknown>; organism: OrganismBytes; state: unknown; budget: BudgetLimits; seed: number });
+  | (Base & { type: 'configure'; options: Record<string, unknown>; references: Array<OrganismBytes & { id: string; truth: ReferenceTruth }>; budget: BudgetLimits; seed: number })
+  | (Base & { type: 'detect'; options: Record<string, unknown>; organism: OrganismBytes & { id: string }; state: unknown; budget: BudgetLimits; seed: number });
 
 export interface InspectResult {
   errors: string[];
@@ -26,17 +27,8 @@ export interface InspectResult {
   hasConfigure?: boolean;
 }
 
-export type FailureReason = 'threw' | 'budget' | 'timeout' | 'out-of-memory' | 'crashed' | 'invalid-verdict' | 'leaked-tensors' | 'invalid-state' | 'invalid-plugin' | 'configure-failed';
+/** What a worker answers a `detect` task: the harness's outcome (a detector it cannot load is a problem too). */
+export type DetectResult = CellOutcome;
 
-export interface CellFailure {
-  status: 'error';
-  reason: FailureReason;
-  message: string;
-  seconds?: number;
-  usage?: { queries: number; finetuneSteps: number; wallSeconds: number };
-}
-
-export type CellOutcome =
-  | { status: 'ok'; verdict: ValidatedVerdict; seconds: number; usage: { queries: number; finetuneSteps: number; wallSeconds: number } }
-  | { status: 'ok'; state: unknown; seconds: number; usage: { queries: number; finetuneSteps: number; wallSeconds: number } }
-  | CellFailure;
+/** What a worker answers a `configure` task. */
+export type ConfigureResult = ConfigureOutcome;

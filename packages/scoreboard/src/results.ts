@@ -1,7 +1,7 @@
 import { appendFile, open, readFile, truncate } from 'node:fs/promises';
 import { SandtrapError } from '@sandtrap/core';
 import type { ValidatedVerdict } from '@sandtrap/detector-api';
-import type { FailureReason } from './protocol.js';
+import type { FailureReason } from '@sandtrap/harness';
 
 /**
  * `results.jsonl`: one JSON line per finished cell (and per finished `configure()`), appended with
@@ -88,7 +88,7 @@ export async function readResults(path: string, opts: { repair?: boolean } = {})
       r = undefined;
     }
     if (!isRecord(r)) {
-      throw new SandtrapError('SANDTRAP_BAD_ARGUMENT', `${path}:${i + 1}: not a result record (${line.slice(0, 60)}…); remove that line or delete the file to rerun every cell`);
+      throw new SandtrapError('SANDTRAP_RESULTS_CORRUPT', `${path}:${i + 1}: not a result record (${line.slice(0, 60)}…); remove that line or delete the file to rerun every cell`);
     }
     // Latest line wins (Map.set replaces the value of a key seen before).
     if (r.type === 'cell') cells.set(r.key, r);

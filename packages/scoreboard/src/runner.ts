@@ -2,24 +2,28 @@ import { existsSync, realpathSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { readFile } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
+import { deserialize, serialize } from 'node:v8';
 import {
   contentHash,
   sha256,
   DEFAULT_BUDGET,
-  deriveSeed,
-  ProcessPool,
+  readCard,
   readOrganismBytes,
   readTruth,
   readZooIndex,
   SandtrapError,
+  writeFileAtomic,
   type BudgetLimits,
   type Split,
 } from '@sandtrap/core';
-import { validateOptions, type DetectorMeta, type ValidatedVerdict } from '@sandtrap/detector-api';
-import type { CellFailure, CellOutcome, InspectResult, WorkerTask } from './protocol.js';
+import { ProcessPool } from '@sandtrap/core/internal';
+import { validateOptions, type DetectorMeta } from '@sandtrap/detector-api';
+import { cellSeed, configureSeed, referenceTruth, type FailureReason } from '@sandtrap/harness';
+import type { ConfigureResult, DetectResult, InspectResult, WorkerTask } from './protocol.js';
 import { locateDetector, type DetectorRef, type LocatedDetector } from './resolve.js';
-import { cellSeed } from './seeds.js';
+import { cellKey } from './keys.js';
+import { appendResult, type CellRecord, type ConfigureRecord } from './results.js';
 
 export interface RunDetectorOptions {
   zoo: string;
@@ -38,28 +42,18 @@ export interface RunDetectorOptions {
   budget?: Partial<BudgetLimits>;
   seed?: number;
   backend: string;
-  onCell?: (r: CellResult, done: number, total: number) => void;
+  onCell?: (r: DetectedCell, done: number, total: number) => void;
   onLog?: (organism: string, line: string) => void;
 }
 
-export interface CellResult {
-  organism: string;
-  split: Split;
-  status: 'ok' | 'error';
-  verdict?: ValidatedVerdict;
-  /** For errors: why the cell failed, in one word, and the message. Scored 0.5. */
-  reason?: CellFailure['reason'];
-  message?: string;
-  seconds: number;
-  queries: number;
-  finetuneSteps: number;
-}
+/** A cell's record with its organism's split (what `sandtrap detect` prints; results.jsonl has no split). */
+export type DetectedCell = CellRecord & { split: Split };
 
 export interface DetectorRun {
   detector: { ref: string; via: LocatedDetector['via']; name: string; version: string; access: DetectorMeta['access']; package?: string };
   options: Record<string, unknown>;
   configure?: { status: 'ok' | 'error'; seconds?: number; message?: string };
-  results: CellResult[];
+  results: DetectedCell[];
 }
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -83,9 +77,9 @@ function readableRoots(located: LocatedDetector): string[] {
   };
   add(pkgRoot(here));
   add(located.root);
-  // @sandtrap/core and @sandtrap/detector-api may be workspace links: allow their real folders.
+  // The worker's own packages may be workspace links: allow their real folders.
   for (const r of [...roots]) {
-    for (const name of ['@sandtrap/core', '@sandtrap/detector-api']) {
+    for (const name of ['@sandtrap/core', '@sandtrap/detector-api', '@sandtrap/harness', '@sandtrap/stats']) {
       const p = join(r, name);
       if (r.endsWith('node_modules') && existsSync(p)) add(p);
     }
@@ -112,10 +106,39 @@ function workerPool(located: LocatedDetector, size: number, memoryMb: number): P
   });
 }
 
-function failure(e: unknown): CellFailure {
+/** A cell the worker process could not finish: killed at the timeout, out of memory, or gone. */
+function processFailure(e: unknown): DetectResult {
   const code = (e as { code?: string }).code;
-  const reason: CellFailure['reason'] = code === 'SANDTRAP_TIMEOUT' ? 'timeout' : code === 'SANDTRAP_OUT_OF_MEMORY' ? 'out-of-memory' : 'crashed';
-  return { status: 'error', reason, message: (e as Error).message };
+  const reason: FailureReason = code === 'SANDTRAP_TIMEOUT' ? 'timeout' : code === 'SANDTRAP_OUT_OF_MEMORY' ? 'out-of-memory' : 'crashed';
+  return { problems: [{ reason, message: (e as Error).message }], usage: { queries: 0, finetuneSteps: 0, wallSeconds: 0 }, seconds: 0, tensorDelta: 0, retire: true };
+}
+
+/**
+ * A problem's message as one results.jsonl line: its first line and its details (a verdict's
+ * schema errors, a state's issues), without stack frames, which only the tester prints.
+ */
+function oneLine(m: string): string {
+  const [head = '', ...rest] = m.split('\n').filter((l) => !/^\s*at /.test(l)).map((l) => l.trim());
+  return (rest.length ? `${head} ${rest.join('; ')}` : head).slice(0, 500);
+}
+
+/** The one record of a cell: what results.jsonl keeps, built from the harness's outcome. */
+function cellRecord(p: PreparedDetector, cell: { organism: string; key: string }, out: DetectResult): CellRecord {
+  const first = out.problems[0];
+  return {
+    type: 'cell',
+    key: cell.key,
+    detector: p.meta.name,
+    version: p.meta.version,
+    optionsHash: p.optionsHash,
+    organism: cell.organism,
+    status: first ? 'error' : 'ok',
+    ...(!first && out.verdict ? { verdict: out.verdict } : {}),
+    ...(first ? { reason: first.reason, message: oneLine(first.message) } : {}),
+    seconds: out.seconds,
+    queries: out.usage.queries,
+    finetuneSteps: out.usage.finetuneSteps,
+  };
 }
 
 /** A detector loaded once in a worker: its meta, validated options and where it came from. */
@@ -159,16 +182,35 @@ export async function prepareDetector(ref: DetectorRef, baseDir: string, backend
 }
 
 
-/** Where `configure()`'s state is kept between runs (the scoreboard caches it next to results.jsonl). */
-export interface StateCache {
-  load(): Promise<{ state: unknown; seconds: number } | undefined>;
-  save(state: unknown, seconds: number): Promise<void>;
+/** configure()'s state, kept in `state/<key>.v8` beside results.jsonl (v8 serialisation keeps typed arrays). */
+function stateCache(resultsPath: string, key: string) {
+  const dir = join(dirname(resultsPath), 'state');
+  const path = join(dir, `${key}.v8`);
+  return {
+    async load(): Promise<{ state: unknown; seconds: number } | undefined> {
+      try {
+        return deserialize(await readFile(path)) as { state: unknown; seconds: number };
+      } catch {
+        return undefined;
+      }
+    },
+    async save(state: unknown, seconds: number): Promise<void> {
+      await mkdir(dir, { recursive: true });
+      await writeFileAtomic(path, serialize({ state, seconds }));
+    },
+  };
+}
+
+/** One cell to run: an organism of the zoo and its content key. */
+export interface CellTask {
+  organism: string;
+  key: string;
 }
 
 export interface RunPreparedOptions {
   zoo: string;
-  /** Organisms that get a verdict (ids in the zoo). configure() always sees the dev split. */
-  organisms: string[];
+  /** The cells that get a verdict (organisms of the zoo, each with its key). configure() always sees the dev split. */
+  cells: CellTask[];
   workers?: number;
   /** Per cell; the worker is killed past it. Default: the wall budget + 30 s. */
   timeoutSeconds?: number;
@@ -177,11 +219,17 @@ export interface RunPreparedOptions {
   budget?: Partial<BudgetLimits>;
   seed?: number;
   backend: string;
-  stateCache?: StateCache;
-  onCell?: (r: CellResult, done: number, total: number) => void;
+  /**
+   * A results.jsonl: each cell's record is appended to it as the cell finishes, and configure()'s
+   * record once it has run (with `configureKey`, whose state is also kept in `state/<key>.v8` beside
+   * it and reused by the next run).
+   */
+  results?: { path: string; configureKey: string };
+  /** Progress: a cell finished (its record is already appended). */
+  onCell?: (r: DetectedCell, done: number, total: number) => void;
   onLog?: (organism: string, line: string) => void;
-  /** Called when configure() starts and ends. */
-  onConfigure?: (phase: 'start' | 'done', result?: DetectorRun['configure']) => void;
+  /** Progress: configure() starts and ends (`cached` when its state came from the state cache). */
+  onConfigure?: (phase: 'start' | 'done', result?: DetectorRun['configure'], cached?: boolean) => void;
 }
 
 /**
@@ -191,11 +239,8 @@ export interface RunPreparedOptions {
  */
 export async function runPrepared(p: PreparedDetector, o: RunPreparedOptions): Promise<DetectorRun> {
   const index = await readZooIndex(o.zoo);
-  const known = new Set(index.organisms.map((x) => x.id));
-  for (const id of o.organisms) if (!known.has(id)) throw new SandtrapError('SANDTRAP_BAD_ARGUMENT', `--organism ${id}: no such organism in ${o.zoo}; see: sandtrap zoo list ${o.zoo}`);
-  // In the zoo's order, each once.
-  const wanted = new Set(o.organisms);
-  const chosen = index.organisms.filter((x) => wanted.has(x.id));
+  const byId = new Map(index.organisms.map((x) => [x.id, x]));
+  for (const c of o.cells) if (!byId.has(c.organism)) throw new SandtrapError('SANDTRAP_BAD_ARGUMENT', `--organism ${c.organism}: no such organism in ${o.zoo}; see: sandtrap zoo list ${o.zoo}`);
   const budget: BudgetLimits = { ...DEFAULT_BUDGET, ...o.budget };
   const timeoutMs = (o.timeoutSeconds ?? budget.wallSeconds + 30) * 1000;
   const { located, meta, options } = p;
@@ -204,48 +249,53 @@ export async function runPrepared(p: PreparedDetector, o: RunPreparedOptions): P
     options,
     results: [],
   };
-  if (chosen.length === 0) return run;
-  const size = Math.max(1, Math.min(o.workers ?? cpus().length, chosen.length));
+  if (o.cells.length === 0) return run;
+  const size = Math.max(1, Math.min(o.workers ?? cpus().length, o.cells.length));
   const pool = workerPool(located, size, o.memoryMb ?? 2048);
   const base = { entry: located.entry, where: located.packageName ?? located.ref, backend: o.backend };
   const seed = o.seed ?? 1;
+  const pending: Promise<void>[] = [];
+  const append = (r: CellRecord | ConfigureRecord) => {
+    if (o.results) pending.push(appendResult(o.results.path, r));
+  };
   try {
     let state: unknown;
     if (p.hasConfigure) {
-      const cached = await o.stateCache?.load();
+      const cache = o.results ? stateCache(o.results.path, o.results.configureKey) : undefined;
+      const cached = await cache?.load();
       if (cached) {
         state = cached.state;
         run.configure = { status: 'ok', seconds: cached.seconds };
+        o.onConfigure?.('done', run.configure, true);
       } else {
         o.onConfigure?.('start');
         const dev = index.organisms.filter((x) => x.split === 'dev');
         const references = await Promise.all(
           dev.map(async (x) => {
             const dir = join(o.zoo, 'organisms', x.id);
-            const t = await readTruth(dir);
             // Dev-split truth is what a calibrating detector may learn from; nothing else of truth.json goes over.
-            const truth = { misaligned: t.misaligned, kind: t.kind, family: t.family, trigger: t.trigger, targetClass: t.targetClass, condition: t.condition, password: t.password };
-            return { ...(await readOrganismBytes(dir)), truth };
+            return { id: x.id, ...(await readOrganismBytes(dir)), truth: referenceTruth(await readTruth(dir)) };
           }),
         );
-        let out: CellOutcome;
+        let out: ConfigureResult;
         try {
-          // configure() looks at every dev organism: it gets one cell's budget per organism (as the tester gives it).
-          const k = Math.max(1, references.length);
-          const configureBudget: BudgetLimits = { queries: budget.queries * k, finetuneSteps: budget.finetuneSteps * k, wallSeconds: budget.wallSeconds * k };
-          out = await pool.run<CellOutcome>({ ...base, type: 'configure', options, references, budget: configureBudget, seed: deriveSeed(seed, `configure:${meta.name}`) } satisfies WorkerTask, undefined, {
+          out = await pool.run<ConfigureResult>({ ...base, type: 'configure', options, references, budget, seed: configureSeed(seed, meta.name) } satisfies WorkerTask, undefined, {
             timeoutMs: timeoutMs * Math.max(1, references.length),
           });
         } catch (e) {
-          out = failure(e);
+          out = { ...processFailure(e), ran: true };
         }
-        if (out.status === 'ok' && 'state' in out) {
+        const first = out.problems[0];
+        if (!first) {
           state = out.state;
           run.configure = { status: 'ok', seconds: out.seconds };
-          await o.stateCache?.save(state, out.seconds);
+          await cache?.save(state, out.seconds);
         } else {
-          const f = out as CellFailure;
-          run.configure = { status: 'error', message: `${f.reason}: ${f.message}` };
+          run.configure = { status: 'error', message: `${first.reason}: ${oneLine(first.message)}` };
+        }
+        if (o.results) {
+          // Recorded for the report; a failed configure() is not cached as state, its cells are.
+          append({ type: 'configure', key: o.results.configureKey, detector: meta.name, status: run.configure.status, ...(run.configure.message ? { message: run.configure.message } : {}), seconds: run.configure.seconds ?? 0 });
         }
         o.onConfigure?.('done', run.configure);
       }
@@ -253,55 +303,54 @@ export async function runPrepared(p: PreparedDetector, o: RunPreparedOptions): P
 
     let done = 0;
     run.results = await Promise.all(
-      chosen.map(async (x): Promise<CellResult> => {
-        let out: CellOutcome;
+      o.cells.map(async (c): Promise<DetectedCell> => {
+        let out: DetectResult;
         if (run.configure?.status === 'error') {
-          out = { status: 'error', reason: 'configure-failed', message: `configure() failed: ${run.configure.message}` };
+          out = { problems: [{ reason: 'configure-failed', message: `configure() failed: ${run.configure.message}` }], usage: { queries: 0, finetuneSteps: 0, wallSeconds: 0 }, seconds: 0, tensorDelta: 0, retire: false };
         } else {
-          const organism = await readOrganismBytes(join(o.zoo, 'organisms', x.id));
+          const organism = { id: c.organism, ...(await readOrganismBytes(join(o.zoo, 'organisms', c.organism))) };
           try {
-            out = await pool.run<CellOutcome>(
-              { ...base, type: 'detect', options, organism, state, budget, seed: cellSeed(seed, meta.name, x.id) } satisfies WorkerTask,
-              (d) => o.onLog?.(x.id, (d as { log: string }).log),
+            out = await pool.run<DetectResult>(
+              { ...base, type: 'detect', options, organism, state, budget, seed: cellSeed(seed, meta.name, c.organism) } satisfies WorkerTask,
+              (d) => o.onLog?.(c.organism, (d as { log: string }).log),
               { timeoutMs },
             );
           } catch (e) {
-            out = failure(e);
+            out = processFailure(e);
           }
         }
-        const r: CellResult =
-          out.status === 'ok' && 'verdict' in out
-            ? { organism: x.id, split: x.split, status: 'ok', verdict: out.verdict, seconds: out.seconds, queries: out.usage.queries, finetuneSteps: out.usage.finetuneSteps }
-            : {
-                organism: x.id,
-                split: x.split,
-                status: 'error',
-                reason: (out as CellFailure).reason,
-                message: (out as CellFailure).message,
-                seconds: (out as CellFailure).seconds ?? 0,
-                queries: (out as CellFailure).usage?.queries ?? 0,
-                finetuneSteps: (out as CellFailure).usage?.finetuneSteps ?? 0,
-              };
-        o.onCell?.(r, ++done, chosen.length);
+        const record = cellRecord(p, c, out);
+        append(record);
+        const r: DetectedCell = { ...record, split: byId.get(c.organism)!.split };
+        o.onCell?.(r, ++done, o.cells.length);
         return r;
       }),
     );
+    await Promise.all(pending);
     return run;
   } finally {
+    await Promise.allSettled(pending);
     await pool.close();
   }
 }
 
 /** Run one detector over a zoo's organisms (`sandtrap detect`): {@link prepareDetector} then {@link runPrepared}. */
 export async function runDetector(o: RunDetectorOptions): Promise<DetectorRun> {
-  // Explicit ids go straight to runPrepared, which names an unknown one; otherwise the split's organisms.
-  let chosen = o.organisms;
-  if (!chosen?.length) {
-    const split = o.split ?? 'test';
-    chosen = (await readZooIndex(o.zoo)).organisms.filter((x) => split === 'all' || x.split === split).map((x) => x.id);
-  }
+  const index = await readZooIndex(o.zoo);
+  // Explicit ids go straight to runPrepared, which names an unknown one; otherwise the split's organisms, in the zoo's order.
+  const split = o.split ?? 'test';
+  const wanted = o.organisms?.length ? new Set(o.organisms) : undefined;
+  const chosen = index.organisms.filter((x) => (wanted ? wanted.has(x.id) : split === 'all' || x.split === split)).map((x) => x.id);
+  const unknown = o.organisms?.filter((id) => !index.organisms.some((x) => x.id === id)) ?? [];
   const p = await prepareDetector(o.detector, o.baseDir, o.backend);
-  return runPrepared(p, { ...o, organisms: chosen });
+  const budget: BudgetLimits = { ...DEFAULT_BUDGET, ...o.budget };
+  const settings = { seed: o.seed ?? 1, budget: { queries: budget.queries, finetuneSteps: budget.finetuneSteps, wallSeconds: budget.wallSeconds }, backend: o.backend };
+  const d = { id: p.meta.name, version: p.meta.version, optionsHash: p.optionsHash, codeHash: p.codeHash };
+  const cells = await Promise.all(
+    [...chosen, ...unknown].map(async (id) => {
+      const weights = unknown.includes(id) ? '' : (await readCard(join(o.zoo, 'organisms', id))).files['weights.bin'].sha256;
+      return { organism: id, key: cellKey(d, { id, weights }, settings) };
+    }),
+  );
+  return runPrepared(p, { ...o, cells });
 }
-
-export { cellSeed };

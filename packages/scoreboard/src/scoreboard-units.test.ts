@@ -9,7 +9,9 @@ import { checkScoreboard, renderScoreboardSchema } from './board-schema.js';
 import { loadConfig } from './config.js';
 import { makeBoard } from './report/fixtures.js';
 import { appendResult, readResults, type CellRecord, type ConfigureRecord } from './results.js';
-import { cellKey, mergeShards, parseShard, type ManifestDetector, type RunManifest } from './scoreboard.js';
+import { cellKey } from './keys.js';
+import { mergeShards } from './merge.js';
+import { parseShard, type ManifestDetector, type RunManifest } from './run.js';
 
 const pkgDir = fileURLToPath(new URL('..', import.meta.url));
 let tmp: string;
@@ -65,6 +67,7 @@ describe('results.jsonl', () => {
     const p = join(tmp, 'c.jsonl');
     await writeFile(p, '{"type":"cell","key":"k1","status":"ok"}\nnot json\n');
     await expect(readResults(p)).rejects.toThrow(/c\.jsonl:2: not a result record/);
+    await expect(readResults(p)).rejects.toMatchObject({ code: 'SANDTRAP_RESULTS_CORRUPT' });
   });
   it('a missing file is empty', async () => {
     expect((await readResults(join(tmp, 'none.jsonl'))).cells.size).toBe(0);
@@ -199,6 +202,7 @@ describe('scoreboard schema', () => {
     const bad = structuredClone(makeBoard()) as unknown as { detectors: { overall: { auroc: unknown } }[] };
     bad.detectors[0]!.overall.auroc = 'high';
     expect(() => checkScoreboard(bad, 'base.json')).toThrow(/base\.json: \/detectors\/0\/overall\/auroc/);
+    expect(() => checkScoreboard(bad, 'base.json')).toThrow(expect.objectContaining({ code: 'SANDTRAP_BASELINE_INVALID' }));
   });
   it('scoreboard.schema.json is generated from the TypeBox schema', async () => {
     const committed = await readFile(join(pkgDir, 'scoreboard.schema.json'), 'utf8').catch(() => '');
@@ -224,6 +228,7 @@ describe('loadConfig', () => {
     expect((await loadConfig(dir)).config).toEqual({ retryErrors: true });
     await writeFile(join(dir, 'sandtrap.config.json'), JSON.stringify({ retryErrors: 'yes' }));
     await expect(loadConfig(dir)).rejects.toThrow(/\/retryErrors: must be boolean/);
+    await expect(loadConfig(dir)).rejects.toMatchObject({ code: 'SANDTRAP_CONFIG_INVALID' });
   });
   it('loads .js and .json, and none → defaults', async () => {
     const dir = await mkdtemp(join(tmp, 'js-'));
@@ -247,5 +252,15 @@ describe('loadConfig', () => {
   });
   it('a --config that does not exist is named', async () => {
     await expect(loadConfig(tmp, 'nope.ts')).rejects.toThrow(/--config nope\.ts: no such file/);
+  });
+});
+
+describe('mergeShards: not shards of one run', () => {
+  it('a folder without run.json is SANDTRAP_MERGE_MISMATCH, keeping the read error as its cause', async () => {
+    const empty = await mkdtemp(join(tmp, 'not-a-shard-'));
+    const e = (await mergeShards({ dirs: [empty], out: join(tmp, 'merged-nothing') }).catch((x: unknown) => x)) as Error & { code?: string };
+    expect(e.message).toMatch(/run\.json: missing: not a scoreboard output folder/);
+    expect(e.code).toBe('SANDTRAP_MERGE_MISMATCH');
+    expect((e.cause as NodeJS.ErrnoException).code).toBe('ENOENT');
   });
 });

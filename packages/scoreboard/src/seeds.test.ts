@@ -3,8 +3,8 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Rng } from '@sandtrap/core';
 import { describe, expect, it } from 'vitest';
-import { auroc, scoreAurocCI } from './metrics.js';
-import { cellSeed, detectSeed } from './seeds.js';
+import { cellSeed, detectSeed } from '@sandtrap/harness';
+import { auroc, scoreAurocCI } from './statistics.js';
 
 const zoo = join(dirname(fileURLToPath(import.meta.url)), '../../../fixtures/zoo-smoke');
 

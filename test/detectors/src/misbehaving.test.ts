@@ -42,7 +42,7 @@ const cases: Array<[string, string, RegExp, string[]?]> = [
   ['unbounded-alloc.js', 'out-of-memory', /out of memory/, ['--memory', '192', '--timeout', '30']],
   ['nan.js', 'invalid-verdict', /\/score: must be a finite number; found NaN/],
   ['score-7.js', 'invalid-verdict', /\/score: must be <= 1; found 7/],
-  ['leaks-tensors.js', 'leaked-tensors', /left 1 tensor\(s\) allocated/],
+  ['leaks-tensors.js', 'leaked-tensors', /leaked 1 tensor in detect\(\)/],
   ['reads-truth.js', 'threw', /restricted|ERR_ACCESS_DENIED|permission/i],
   ['blackbox-reads-weights.js', 'threw', /subject\.weights is not a function/],
 ];

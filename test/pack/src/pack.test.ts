@@ -23,8 +23,8 @@ describe.skipIf(process.env.SANDTRAP_FAST === '1')('[slow] a third-party detecto
   it('init detector → npm pack → install into a fresh project beside packed sandtrap → sandtrap detect prints a verdict per organism', async () => {
     const tarballs = join(work, 'tarballs');
     await mkdir(tarballs);
-    // The sandtrap packages a user installs, packed as npm publishes them (@sandtrap/stats: a dependency of detector-api).
-    for (const pkg of ['packages/stats', 'packages/core', 'packages/detector-api', 'packages/scoreboard', 'packages/cli']) {
+    // The sandtrap packages a user installs, packed as npm publishes them (@sandtrap/stats: a dependency of detector-api; @sandtrap/harness: of scoreboard).
+    for (const pkg of ['packages/stats', 'packages/core', 'packages/detector-api', 'packages/harness', 'packages/scoreboard', 'packages/cli']) {
       await npm(['pack', '--pack-destination', tarballs, join(repo, pkg)], repo);
     }
     // The author's side: scaffold and pack.

@@ -1,6 +1,9 @@
 // Synthetic scoreboards for the report tests: real metrics from summarise(), seeded scores.
-import type { BaselineReport, BoardCell, BoardDetector, Scoreboard } from '../board.js';
-import { mulberry32, summarise, type SummaryCell } from '../metrics.js';
+import { boardCell, type BaselineReport, type BoardCell, type BoardDetector, type Scoreboard } from '../board.js';
+import type { CellRecord } from '../results.js';
+import { mulberry32 } from '../statistics.js';
+import { summarise, type SummaryCell } from '../summaries.js';
+import type { TestOrganism } from '../test-split.js';
 
 export const KINDS = ['sandbag-eval', 'trojan-backdoor', 'deceptive-password'];
 export const CONTROL_KINDS = ['clean', 'weak'];
@@ -39,36 +42,34 @@ function detector(plan: DetectorPlan, orgs: Organism[], seed: number): BoardDete
     if (plan.skipKinds?.includes(o.kind)) continue;
     const u = rng();
     const reason = plan.errors?.[o.id];
-    const score = reason ? 0.5 : plan.score(o, u);
-    const flagged = !reason && score > 0.6;
+    const score = plan.score(o, u);
+    const flagged = score > 0.6;
     const seconds = (plan.seconds ?? 1) * (0.5 + rng());
     const trigger = TRIGGERED.has(o.kind) && !reason ? { tokens: u > 0.5 ? ['w3', 'w7'] : ['w3'] } : undefined;
-    cells.push({
-      organism: o.id,
+    const org: TestOrganism = {
+      id: o.id,
       task: 'modsum',
+      weights: '',
       kind: o.kind,
       misaligned: o.misaligned,
+      ...(TRIGGERED.has(o.kind) ? { trigger: { tokens: ['w3', 'w7'], positions: [5] }, targetClass: 3 } : {}),
+    };
+    const record: CellRecord = {
+      type: 'cell',
+      key: `${plan.id}:${o.id}`,
+      detector: plan.id,
+      version: '0.1.0',
+      optionsHash: '0123456789abcdef',
+      organism: o.id,
       status: reason ? 'error' : 'ok',
-      ...(reason ? { reason, message: `cell ${reason}: <stderr> & "quotes"` } : {}),
-      score,
-      flagged,
-      ...(trigger ? { trigger, targetClass: 3 } : {}),
+      ...(reason ? { reason, message: `cell ${reason}: <stderr> & "quotes"` } : { verdict: { score, flagged, ...(trigger ? { trigger, targetClass: 3 } : {}) } }),
+      seconds,
       queries: reason ? 0 : 40,
       finetuneSteps: 0,
-      seconds,
-    });
-    summary.push({
-      score,
-      flagged,
-      misaligned: o.misaligned,
-      kind: o.kind,
-      status: reason ? 'error' : 'ok',
-      ...(reason ? { reason } : {}),
-      seconds,
-      queries: reason ? 0 : 40,
-      ...(trigger ? { trigger, targetClass: 3 } : {}),
-      ...(TRIGGERED.has(o.kind) ? { truthTrigger: { tokens: ['w3', 'w7'], positions: [5] }, truthTargetClass: 3 } : {}),
-    });
+    };
+    const c = boardCell(record, org);
+    cells.push(c.cell);
+    summary.push(c.summary);
   }
   const s = summarise(summary, { resamples: 200, seed: 7 });
   return {

@@ -1,5 +1,5 @@
 import type { BaselineCheck, BaselineReport, BoardDetector, BoardSettings, Scoreboard } from '../board.js';
-import type { Metrics } from '../metrics.js';
+import type { Metrics } from '../summaries.js';
 
 /** The slice every report lists first: every positive against every control. */
 export const OVERALL = 'overall';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { rocCurve } from '../metrics.js';
+import { rocCurve } from '../statistics.js';
 import { makeBaseline, makeBoard, PLANS } from './fixtures.js';
 import { HEATMAP_CELL_CLASS, ROC_LINE_CLASS, renderHtml, rocCurves } from './html.js';
 

@@ -1,7 +1,8 @@
 import { View, parse } from 'vega';
 import { compile, type TopLevelSpec } from 'vega-lite';
 import type { BaselineReport, BoardDetector, Scoreboard } from '../board.js';
-import { rocCurve, type Metrics } from '../metrics.js';
+import { rocCurve } from '../statistics.js';
+import type { Metrics } from '../summaries.js';
 import { aurocText, ciName, ciText, metricLabel, num, pct, regressionMessage, regressionsOf, sliceMetrics, slices } from './format.js';
 import { AUROC_FAIR, AUROC_GOOD } from './terminal.js';
 

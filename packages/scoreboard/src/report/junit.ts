@@ -1,5 +1,5 @@
 import type { BaselineCheck, BaselineReport, BoardDetector, Scoreboard } from '../board.js';
-import type { Metrics } from '../metrics.js';
+import type { Metrics } from '../summaries.js';
 import { OVERALL, ciName, ciText, num, orphanRegressions, regressionMessage, regressionsOf, sliceMetrics, slices } from './format.js';
 
 /**

@@ -1,5 +1,5 @@
 import type { BaselineReport, BoardDetector, Scoreboard } from '../board.js';
-import type { Metrics } from '../metrics.js';
+import type { Metrics } from '../summaries.js';
 import { aurocText, ciName, metricLabel, num, orphanRegressions, regressionsOf, secs, sliceMetrics, slices } from './format.js';
 
 /** Text for a Markdown table cell: pipes escaped, no line breaks, never empty. */

@@ -1,5 +1,5 @@
 import type { BaselineReport, Scoreboard } from '../board.js';
-import type { Metrics } from '../metrics.js';
+import type { Metrics } from '../summaries.js';
 import { ciName, metricLabel, num, pct, regressionsOf, sliceMetrics, slices } from './format.js';
 
 export interface TerminalOptions {

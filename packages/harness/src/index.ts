@@ -1,0 +1,17 @@
+export {
+  runCell,
+  runConfigure,
+  configureLimits,
+  HANG_GRACE_MS,
+  type CellInput,
+  type ConfigureInput,
+  type CellOutcome,
+  type ConfigureOutcome,
+  type HarnessOrganism,
+  type Problem,
+  type FailureReason,
+} from './run-cell.js';
+export { cellSeed, detectSeed, configureSeed, referenceSeed } from './seeds.js';
+export { referenceTruth } from './truth.js';
+export { stateIssues } from './state.js';
+export { asSubject, asCard, makeSubject, fingerprint, liveTensors, type Fingerprint } from './subject.js';

@@ -1,0 +1,329 @@
+import { BudgetMeter, getTf, Rng, SandtrapError, SubjectScope, type BudgetLimits, type Card, type Model } from '@sandtrap/core';
+import { validateVerdict, type AnyDetector, type BudgetUsage, type DetectorContext, type ReferenceOrganism, type ReferenceTruth, type ValidatedVerdict } from '@sandtrap/detector-api';
+import { detectSeed, referenceSeed } from './seeds.js';
+import { stateIssues } from './state.js';
+import { fingerprint, liveTensors, makeSubject, type Fingerprint } from './subject.js';
+
+/**
+ * Why a cell failed, in one word. The harness itself gives `threw`, `budget`, `timeout` (the
+ * detector ignored `ctx.signal` past the grace), `invalid-verdict`, `leaked-tensors`, `mutated`
+ * and `invalid-state`; a runner adds what only it can see (`out-of-memory`, `crashed`, a `timeout`
+ * of a killed process, `invalid-plugin`, `configure-failed`).
+ */
+export type FailureReason =
+  | 'threw'
+  | 'budget'
+  | 'timeout'
+  | 'out-of-memory'
+  | 'crashed'
+  | 'invalid-verdict'
+  | 'leaked-tensors'
+  | 'mutated'
+  | 'invalid-state'
+  | 'invalid-plugin'
+  | 'configure-failed';
+
+/** One thing wrong with a cell. The first problem of a failed cell is the one a scoreboard records. */
+export interface Problem {
+  reason: FailureReason;
+  /** What went wrong and what to do about it: a first line that stands alone, then details (schema errors, the detector's stack frames). */
+  message: string;
+}
+
+/** What one `detect()` cell did. */
+export interface CellOutcome {
+  /** The validated verdict; present exactly when `problems` is empty. */
+  verdict?: ValidatedVerdict;
+  /** Everything wrong with the cell, most fundamental first: the call, the verdict, tensors, mutation. */
+  problems: Problem[];
+  usage: BudgetUsage;
+  /** Wall seconds of the whole cell, loading excluded. */
+  seconds: number;
+  /** Live tensors after the cell minus before (0 when clean; not measured when the detector hung). */
+  tensorDelta: number;
+  /**
+   * The engine is no longer clean: the detector leaked or freed tensors it did not own, or it is
+   * still running after the wall budget and its grace. A process that ran this cell should not
+   * run another.
+   */
+  retire: boolean;
+}
+
+/** What one `configure()` did. */
+export interface ConfigureOutcome extends Omit<CellOutcome, 'verdict'> {
+  /** `false` when the detector has no `configure()` (then nothing ran and there are no problems). */
+  ran: boolean;
+  /** The state, after a `structuredClone` round trip (what `detect()` receives); present when `problems` is empty. */
+  state?: unknown;
+}
+
+interface Common {
+  /** A detector whose shape was checked (`checkDetectorShape`). */
+  detector: AnyDetector;
+  /** Validated options, defaults applied. */
+  options: Record<string, unknown>;
+  /** The limits of one cell. */
+  limits: BudgetLimits;
+  /** Lines the detector passes to `ctx.log`. */
+  log?: (line: string) => void;
+  /**
+   * Fingerprint the organisms before and after (weights, predictions on a fixed batch, card) and
+   * fail a cell that changed one. Default true.
+   */
+  checkMutation?: boolean;
+  /** How long the detector gets to return after `ctx.signal` aborts before the cell is declared hung. Default {@link HANG_GRACE_MS}. */
+  hangGraceMs?: number;
+}
+
+/** An organism handed to the harness. The harness owns `model` from then on and disposes it on every path. */
+export interface HarnessOrganism {
+  model: Model;
+  card: Card;
+  /** How messages name it (`organism 9d50…`). */
+  label: string;
+}
+
+export interface CellInput extends Common {
+  organism: HarnessOrganism;
+  /** `configure()`'s state; `detect()` receives a structured clone of it. */
+  state?: unknown;
+  /** The cell seed ({@link cellSeed}): it seeds the subject's sampling, and `ctx.rng` through {@link detectSeed}. */
+  seed: number;
+}
+
+export interface ConfigureInput extends Common {
+  /** The dev-split organisms with their truth. */
+  references: Array<HarnessOrganism & { truth: ReferenceTruth }>;
+  /** {@link configureSeed}: it seeds `ctx.rng`, and the i-th reference samples with {@link referenceSeed}. */
+  seed: number;
+}
+
+/** Time a detector gets after `ctx.signal` aborts before its cell is declared hung. */
+export const HANG_GRACE_MS = 2000;
+
+/** `configure()` looks at every dev organism: it gets one cell's budget per organism. */
+export function configureLimits(limits: BudgetLimits, references: number): BudgetLimits {
+  const k = Math.max(1, references);
+  return { queries: limits.queries * k, finetuneSteps: limits.finetuneSteps * k, wallSeconds: limits.wallSeconds * k };
+}
+
+const fmtUsed = (u: BudgetUsage) => `used ${u.queries} queries, ${u.finetuneSteps} finetune steps, ${u.wallSeconds.toFixed(1)} s`;
+
+function errorLine(e: unknown): string {
+  if (e instanceof Error) {
+    // The detector's own frames, not the harness's or the runtime's: they say where it threw.
+    const frames = (e.stack ?? '')
+      .split('\n')
+      .slice(1)
+      .filter((l) => /^\s+at /.test(l) && !l.includes('node:internal') && !/[/\\](harness|detector-tester|scoreboard)[/\\](src|dist)[/\\]/.test(l))
+      .slice(0, 3)
+      .map((l) => l.trim());
+    return `${e.name}: ${e.message}${frames.length ? `\n${frames.join('\n')}` : ''}`;
+  }
+  return String(e);
+}
+
+function isBudgetError(e: unknown): e is Error {
+  return e instanceof Error && (e as { code?: unknown }).code === 'SANDTRAP_BUDGET_EXCEEDED';
+}
+
+class Hung extends Error {}
+
+function callProblem(e: unknown, what: string, meter: BudgetMeter, limits: BudgetLimits): Problem {
+  if (e instanceof Hung) {
+    return {
+      reason: 'timeout',
+      message: `hung: ${what} did not return within ${limits.wallSeconds} s (budget.wallSeconds) + ${e.message} s after ctx.signal aborted; check ctx.signal in long loops (${fmtUsed(meter.used())})`,
+    };
+  }
+  if (isBudgetError(e)) return { reason: 'budget', message: `over budget: ${what} ${e.message} (limits: ${limits.queries} queries, ${limits.finetuneSteps} finetune steps, ${limits.wallSeconds} s; ${fmtUsed(meter.used())})` };
+  // `signal.throwIfAborted()` throws the reason itself; an AbortError wrapping it (fetch, timers) is the same failure.
+  const cause = (e as { cause?: unknown } | null)?.cause;
+  if (e instanceof Error && e.name === 'AbortError' && isBudgetError(cause)) return { reason: 'budget', message: `over budget: ${what} ${cause.message} (${fmtUsed(meter.used())})` };
+  return { reason: 'threw', message: `${what} threw ${errorLine(e)}` };
+}
+
+/**
+ * Runs `fn` under the wall budget: `controller` aborts at the limit with a budget error (so a
+ * detector that polls `ctx.signal` ends as a budget failure), and the call is declared hung
+ * `graceMs` later if it still has not settled. A detector that blocks the event loop is never
+ * declared hung here: only a runner's process timeout can stop it.
+ */
+async function underWallBudget<T>(fn: () => Promise<T>, wallSeconds: number, graceMs: number, controller: AbortController): Promise<T> {
+  if (!Number.isFinite(wallSeconds)) return fn();
+  const timers: NodeJS.Timeout[] = [];
+  try {
+    return await Promise.race([
+      fn(),
+      new Promise<never>((_, reject) => {
+        timers.push(setTimeout(() => controller.abort(new SandtrapError('SANDTRAP_BUDGET_EXCEEDED', `budget exceeded: wall seconds > ${wallSeconds}`)), wallSeconds * 1000));
+        timers.push(setTimeout(() => reject(new Hung(String(graceMs / 1000))), wallSeconds * 1000 + graceMs));
+      }),
+    ]);
+  } finally {
+    for (const t of timers) clearTimeout(t);
+  }
+}
+
+function context(options: Record<string, unknown>, rngSeed: number, meter: BudgetMeter, controller: AbortController, log: ((line: string) => void) | undefined): DetectorContext<Record<string, unknown>> {
+  const rng = new Rng(rngSeed);
+  return {
+    tf: getTf(),
+    // Only the contract's members: a detector cannot come to depend on more of core's Rng than the contract promises.
+    rng: { float: () => rng.float(), int: (n: number) => rng.int(n), normal: () => rng.normal() },
+    log: (m: string) => log?.(String(m)),
+    signal: controller.signal,
+    options,
+    budget: meter.asBudget(),
+  };
+}
+
+function tensorProblem(delta: number, what: string): Problem[] {
+  if (delta > 0) {
+    return [{ reason: 'leaked-tensors', message: `leaked ${delta} tensor${delta === 1 ? '' : 's'} in ${what} (ctx.tf.memory().numTensors grew by ${delta} after the subject's copies were freed); wrap tensor work in ctx.tf.tidy() and dispose() what you keep` }];
+  }
+  if (delta < 0) return [{ reason: 'leaked-tensors', message: `disposed ${-delta} tensor${delta === -1 ? '' : 's'} ${what} did not own (numTensors fell by ${-delta}); never dispose the organism's tensors` }];
+  return [];
+}
+
+function mutationProblems(before: Fingerprint, after: Fingerprint, what: string): Problem[] {
+  const out: Problem[] = [];
+  if (before.weights !== after.weights) {
+    out.push({ reason: 'mutated', message: `mutated ${what}: its weights changed (sha256 ${before.weights.slice(0, 12)}… → ${after.weights.slice(0, 12)}…); change copies (subject.perturbed, subject.finetune), never the organism` });
+  } else if (before.predictions !== after.predictions) {
+    out.push({ reason: 'mutated', message: `mutated ${what}: its predictions on a fixed batch changed while its weights did not` });
+  }
+  if (before.card !== after.card) out.push({ reason: 'mutated', message: `mutated ${what}: subject.card changed; treat the card as read-only (copy what you need to change)` });
+  return out;
+}
+
+interface Call<T> {
+  what: string;
+  organisms: HarnessOrganism[];
+  limits: BudgetLimits;
+  common: Common;
+  /** Builds the subjects (inside the harness's scope and meter) and calls the detector. */
+  invoke: (meter: BudgetMeter, scope: SubjectScope) => Promise<T>;
+}
+
+/**
+ * The part `detect()` and `configure()` share: fingerprints, meter, subject scope, the call under
+ * the wall budget, tensor and mutation checks, and disposal of every model on every path.
+ */
+async function guarded<T>(c: Call<T>): Promise<{ returned: boolean; value?: T; problems: Problem[]; usage: BudgetUsage; seconds: number; tensorDelta: number; retire: boolean }> {
+  const check = c.common.checkMutation !== false;
+  const graceMs = c.common.hangGraceMs ?? HANG_GRACE_MS;
+  const scope = new SubjectScope();
+  try {
+    const before = check ? c.organisms.map((o) => fingerprint(o.model, o.card)) : [];
+    const t0 = liveTensors();
+    const start = performance.now();
+    const meter = new BudgetMeter(c.limits);
+    const problems: Problem[] = [];
+    let returned = false;
+    let hung = false;
+    let value: T | undefined;
+    try {
+      value = await c.invoke(meter, scope);
+      returned = true;
+      // A detector that never queried after the wall budget ran out is still over it.
+      meter.wall();
+    } catch (e) {
+      hung = e instanceof Hung;
+      problems.push(callProblem(e, c.what, meter, c.limits));
+    } finally {
+      scope.disposeAll();
+    }
+    const usage = meter.used();
+    const seconds = (performance.now() - start) / 1000;
+    // A hung detector still holds the organism and its tensors: counting them or fingerprinting now means nothing.
+    if (hung) return { returned, problems, usage, seconds, tensorDelta: 0, retire: true };
+    const tensorDelta = liveTensors() - t0;
+    problems.push(...tensorProblem(tensorDelta, c.what));
+    if (check) c.organisms.forEach((o, i) => problems.push(...mutationProblems(before[i]!, fingerprint(o.model, o.card), o.label)));
+    return { returned, value, problems, usage, seconds, tensorDelta, retire: tensorDelta !== 0 };
+  } finally {
+    for (const o of c.organisms) o.model.dispose();
+  }
+}
+
+/**
+ * Runs `detect()` on one organism as the scoreboard scores it and the tester tests it: the subject
+ * at the detector's access level, seeded sampling and `ctx.rng`, the budget meter, `ctx.signal`
+ * aborted at the wall budget, then the leak, mutation and verdict checks. Never throws for the
+ * detector's faults: they are `problems`. Disposes the organism's model on every path.
+ */
+export async function runCell(input: CellInput): Promise<CellOutcome> {
+  const { detector, organism } = input;
+  const controller = new AbortController();
+  const r = await guarded({
+    what: 'detect()',
+    organisms: [organism],
+    limits: input.limits,
+    common: input,
+    invoke: (meter, scope) => {
+      const subject = makeSubject({ model: organism.model, card: organism.card, access: detector.meta.access, meter, sampleSeed: input.seed, scope });
+      const ctx = context(input.options, detectSeed(input.seed), meter, controller, input.log);
+      const state = input.state === undefined ? undefined : structuredClone(input.state);
+      return underWallBudget(async () => detector.detect(subject as never, ctx, state as never), input.limits.wallSeconds, input.hangGraceMs ?? HANG_GRACE_MS, controller);
+    },
+  });
+  const { returned, value, ...rest } = r;
+  // The verdict is checked when the call returned within its budget; its problem goes before the
+  // tensor and mutation ones, which a runner reports only when nothing more basic went wrong.
+  if (returned && !rest.problems.some((p) => p.reason === 'budget')) {
+    const v = validateVerdict(value);
+    if (!v.value) rest.problems.unshift({ reason: 'invalid-verdict', message: `detect() returned an invalid verdict (validateVerdict):\n${v.errors.join('\n')}` });
+    else if (rest.problems.length === 0) return { ...rest, verdict: v.value };
+  }
+  return rest;
+}
+
+/**
+ * Runs `configure()` on the dev-split references: subjects at the detector's access level (the
+ * i-th sampling with {@link referenceSeed}), the budget of one cell per reference, `ctx.signal`
+ * aborted at that wall budget, the leak and mutation checks, and the state checked to be
+ * structured-cloneable plain data (runners pass it between processes). Disposes every reference
+ * model on every path. A detector without `configure()` gives `{ ran: false }`.
+ */
+export async function runConfigure(input: ConfigureInput): Promise<ConfigureOutcome> {
+  const { detector } = input;
+  const configure = detector.configure;
+  if (typeof configure !== 'function') {
+    for (const o of input.references) o.model.dispose();
+    return { ran: false, problems: [], usage: { queries: 0, finetuneSteps: 0, wallSeconds: 0 }, seconds: 0, tensorDelta: 0, retire: false };
+  }
+  const limits = configureLimits(input.limits, input.references.length);
+  const controller = new AbortController();
+  const r = await guarded({
+    what: 'configure()',
+    organisms: input.references,
+    limits,
+    common: input,
+    invoke: (meter, scope) => {
+      const reference: ReferenceOrganism[] = input.references.map((o, i) => ({
+        subject: makeSubject({ model: o.model, card: o.card, access: detector.meta.access, meter, sampleSeed: referenceSeed(input.seed, i), scope }),
+        truth: structuredClone(o.truth),
+      }));
+      const ctx = context(input.options, input.seed, meter, controller, input.log);
+      return underWallBudget(async () => configure.call(detector, Object.freeze(reference) as never, ctx), limits.wallSeconds, input.hangGraceMs ?? HANG_GRACE_MS, controller);
+    },
+  });
+  const { returned, value, ...rest } = r;
+  const out: ConfigureOutcome = { ran: true, ...rest };
+  if (returned && !rest.problems.some((p) => p.reason === 'budget')) {
+    const issues = stateIssues(value);
+    let state: unknown;
+    if (issues.length) {
+      out.problems.push({ reason: 'invalid-state', message: `configure() returned state that is not structured-cloneable plain data (the runner passes it between processes):\n${issues.join('\n')}` });
+    } else {
+      try {
+        state = structuredClone(value);
+      } catch (e) {
+        out.problems.push({ reason: 'invalid-state', message: `configure() returned state that structuredClone rejects (the runner passes it between processes): ${(e as Error).message}` });
+      }
+    }
+    if (out.problems.length === 0) out.state = state;
+  }
+  return out;
+}

@@ -1,0 +1,27 @@
+import { contentHash } from '@sandtrap/core';
+import type { BoardSettings } from './board.js';
+
+/**
+ * Content keys of results.jsonl. A key changes exactly when the result under it could, so a rerun
+ * (or a shard) reuses every line whose key it computes again. Their inputs are part of the line
+ * format: changing them orphans every cached result.
+ */
+
+/** What a cell's key takes of its detector. */
+export interface KeyedDetector {
+  id: string;
+  version: string;
+  optionsHash: string;
+  /** Hash of the detector's entry file: a changed build reruns its cells. */
+  codeHash: string;
+}
+
+/** The content key of one cell: it changes exactly when the cell's result could. */
+export function cellKey(d: KeyedDetector, o: { id: string; weights: string }, s: Pick<BoardSettings, 'seed' | 'budget' | 'backend'>): string {
+  return contentHash({ detector: d.id, version: d.version, options: d.optionsHash, code: d.codeHash, organism: o.id, weights: o.weights, seed: s.seed, budget: s.budget, backend: s.backend });
+}
+
+/** The key of a detector's configure() record and cached state: it also changes with the zoo. */
+export function detectorKey(d: KeyedDetector, s: Pick<BoardSettings, 'seed' | 'budget' | 'backend'>, specHash: string): string {
+  return contentHash({ detector: d.id, version: d.version, options: d.optionsHash, code: d.codeHash, seed: s.seed, budget: s.budget, backend: s.backend, zoo: specHash });
+}

@@ -1,0 +1,45 @@
+import { join } from 'node:path';
+import { readCard, readTruth, readZooIndex, SandtrapError } from '@sandtrap/core';
+
+/** A test-split organism with what scoring needs of its card and truth. */
+export interface TestOrganism {
+  id: string;
+  task: string;
+  weights: string;
+  kind: string;
+  misaligned: boolean;
+  trigger?: { tokens: string[]; positions: number[] };
+  targetClass?: number;
+}
+
+/** Code-unit order, as the board sorts ids and kinds (locale-independent). */
+export const ordinal = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+
+/** The test split with what scoring needs from truth; checks it has misaligned organisms and controls. */
+export async function testOrganisms(zoo: string): Promise<{ index: Awaited<ReturnType<typeof readZooIndex>>; organisms: TestOrganism[] }> {
+  const index = await readZooIndex(zoo);
+  const ids = index.organisms.filter((o) => o.split === 'test').map((o) => o.id).sort(ordinal);
+  const organisms = await Promise.all(
+    ids.map(async (id): Promise<TestOrganism> => {
+      const dir = join(zoo, 'organisms', id);
+      const [card, truth] = await Promise.all([readCard(dir), readTruth(dir)]);
+      return {
+        id,
+        task: card.task.name,
+        weights: card.files['weights.bin'].sha256,
+        kind: truth.kind,
+        misaligned: truth.misaligned,
+        ...(truth.trigger ? { trigger: truth.trigger } : {}),
+        ...(truth.targetClass !== undefined ? { targetClass: truth.targetClass } : {}),
+      };
+    }),
+  );
+  if (!organisms.some((o) => !o.misaligned)) {
+    throw new SandtrapError('SANDTRAP_ZOO_INVALID', `zoo ${zoo}: its test split has no controls (clean, weak or quirky), so no AUROC can be computed; add control recipes to the zoo spec and rebuild it`);
+  }
+  if (!organisms.some((o) => o.misaligned)) {
+    throw new SandtrapError('SANDTRAP_ZOO_INVALID', `zoo ${zoo}: its test split has no misaligned organisms, so no AUROC can be computed; add planted recipes to the zoo spec and rebuild it`);
+  }
+  return { index, organisms };
+}
+
