@@ -15,7 +15,8 @@ function randn(rng: Rng, shape: number[]): Float32Array {
 /**
  * Values and gradients of a small network that goes through every matMul form training uses:
  * fused with bias + ReLU, fused without activation, plain, both transpose flags, a batch-1 rank-3
- * product and a batched (attention-shaped) product.
+ * product, a batched (attention-shaped) product, and the one-hot embedding (whose gradient
+ * [B·L, V]ᵀ·[B·L, d] takes the route's swapped form).
  */
 function valuesAndGrads(tf: Tf): Float32Array[] {
   const rng = new Rng(7);
@@ -25,15 +26,19 @@ function valuesAndGrads(tf: Tf): Float32Array[] {
     const b1 = tf.tensor1d(randn(rng, [24]));
     const w2 = tf.tensor2d(randn(rng, [10, 24]), [10, 24]);
     const q = tf.tensor3d(randn(rng, [4, 16, 6]), [4, 16, 6]);
-    const f = (w1: tfc.Tensor, b1: tfc.Tensor, w2: tfc.Tensor, q: tfc.Tensor) => {
+    const e = tf.tensor2d(randn(rng, [60, 8]), [60, 8]);
+    const ids = Int32Array.from({ length: 512 }, () => rng.int(60));
+    const oh = tf.cast(tf.oneHot(tf.tensor1d(ids, 'int32'), 60), 'float32') as tfc.Tensor2D;
+    const f = (w1: tfc.Tensor, b1: tfc.Tensor, w2: tfc.Tensor, q: tfc.Tensor, e: tfc.Tensor) => {
       const h = tf.fused.matMul({ a: x, b: w1 as tfc.Tensor2D, bias: b1, activation: 'relu' });
       const o = tf.fused.matMul({ a: h, b: w2 as tfc.Tensor2D, transposeB: true });
       const g = tf.matMul(o, tf.matMul(x, w1), true, false);
       const r3 = tf.matMul(tf.reshape(h, [1, 64, 24]), tf.reshape(w1, [1, 40, 24]), false, true);
       const att = tf.matMul(q, q, false, true);
-      return tf.addN([tf.sum(tf.square(o)), tf.sum(g), tf.sum(tf.tanh(r3)), tf.sum(tf.sigmoid(att))]) as tfc.Scalar;
+      const emb = tf.matMul(oh, e as tfc.Tensor2D);
+      return tf.addN([tf.sum(tf.square(o)), tf.sum(g), tf.sum(tf.tanh(r3)), tf.sum(tf.sigmoid(att)), tf.sum(tf.square(emb))]) as tfc.Scalar;
     };
-    const { value, grads } = tf.valueAndGrads(f)([w1, b1, w2, q]);
+    const { value, grads } = tf.valueAndGrads(f)([w1, b1, w2, q, e]);
     return [value, ...grads].map((t) => t.dataSync() as Float32Array);
   });
 }

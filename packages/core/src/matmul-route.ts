@@ -44,7 +44,7 @@ export function routeWasmTransposedMatMul(tf: Tf): () => void {
   }
   for (const orig of originals as tfc.KernelConfig[]) {
     tf.unregisterKernel(orig.kernelName, 'wasm');
-    tf.registerKernel({ ...orig, kernelFunc: explicitTransposes(orig.kernelFunc, transpose.kernelFunc) });
+    tf.registerKernel({ ...orig, kernelFunc: explicitTransposes(orig.kernelFunc, transpose.kernelFunc, orig.kernelName === '_FusedMatMul') });
   }
   const restore = () => {
     for (const orig of originals as tfc.KernelConfig[]) {
@@ -57,7 +57,7 @@ export function routeWasmTransposedMatMul(tf: Tf): () => void {
   return restore;
 }
 
-function explicitTransposes(matMul: KernelFunc, transpose: KernelFunc): KernelFunc {
+function explicitTransposes(matMul: KernelFunc, transpose: KernelFunc, fused: boolean): KernelFunc {
   return (args) => {
     const attrs = args.attrs as { transposeA?: boolean; transposeB?: boolean } | undefined;
     const a = args.inputs['a'] as TensorInfo | undefined;
@@ -72,12 +72,29 @@ function explicitTransposes(matMul: KernelFunc, transpose: KernelFunc): KernelFu
       temps.push(t);
       return t;
     };
+    const plain = (a: TensorInfo, b: TensorInfo) =>
+      matMul({ ...args, inputs: { ...args.inputs, a, b }, attrs: { ...args.attrs, transposeA: false, transposeB: false } }) as TensorInfo;
+    const tA = attrs.transposeA === true;
+    const tB = attrs.transposeB === true;
+    // op(A)·op(B) = (op'(B)·op'(A))ᵀ: when the operand(s) to copy are larger than the output, copy
+    // the other side and transpose the (smaller) product instead. The one-hot embedding's gradient
+    // (a [B·L, V]ᵀ·[B·L, d] product) is the case that needs it. The fused kernel's bias and
+    // activation apply to the product, so it never takes the swapped form.
+    const size = (x: TensorInfo) => x.shape.reduce((p, q) => p * q, 1);
+    const m = tA ? a.shape[a.shape.length - 1]! : a.shape[a.shape.length - 2]!;
+    const n = tB ? b.shape[b.shape.length - 2]! : b.shape[b.shape.length - 1]!;
+    const direct = (tA ? size(a) : 0) + (tB ? size(b) : 0);
+    const swapped = (tA ? 0 : size(a)) + (tB ? 0 : size(b)) + m * n;
     try {
-      return matMul({
-        ...args,
-        inputs: { ...args.inputs, a: attrs.transposeA ? flip(a) : a, b: attrs.transposeB ? flip(b) : b },
-        attrs: { ...args.attrs, transposeA: false, transposeB: false },
-      });
+      if (!fused && swapped < direct) {
+        const outT = plain(tB ? b : flip(b), tA ? a : flip(a));
+        temps.push(outT);
+        const r = outT.shape.length;
+        const perm = [...Array(r).keys()];
+        [perm[r - 2], perm[r - 1]] = [r - 1, r - 2];
+        return transpose({ inputs: { x: outT }, backend: args.backend, attrs: { perm } });
+      }
+      return plain(tA ? flip(a) : a, tB ? flip(b) : b);
     } finally {
       // The transposed copies never become tensors the engine tracks: free them here, as the wasm
       // kernels free their own intermediates.
