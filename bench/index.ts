@@ -287,7 +287,7 @@ async function plotSweep(points: Array<{ axis: string; value: number; microsecon
   view.finalize();
   const dir = fileURLToPath(new URL('../docs/img/', import.meta.url));
   await mkdir(dir, { recursive: true });
-  const svgPath = join(dir, 'training-sweep.svg');
+  const svgPath = join(await mkdtemp(join(tmpdir(), 'sandtrap-bench-sweep-')), 'training-sweep.svg');
   const pngPath = join(dir, 'training-sweep.png');
   await writeFile(svgPath, svg);
   // Rasterised as scripts/readme-figures.ts does the README's other figures: Debian's headless
