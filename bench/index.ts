@@ -33,7 +33,9 @@ import {
 // (bench/torch-twin.py) of the same network, batch, optimiser and steps, both on one core.
 // `npm run bench -- --only sweep` — how training cost grows with batch size, hidden width and
 // vocabulary (mlp on random modsum-shaped batches), plotted to docs/img/training-sweep.png.
-// `npm run bench -- --only detectors` (or demo, zoo, train, sweep) — one section.
+// `npm run bench -- --only route` — the wasm matMul re-route's gain: the reference organism trained
+// with the stock kernels and with the re-route, interleaved 3 times, medians.
+// `npm run bench -- --only detectors` (or demo, zoo, train, sweep, route) — one section.
 const full = process.argv.includes('--full');
 const onlyAt = process.argv.indexOf('--only');
 const only = onlyAt >= 0 ? process.argv[onlyAt + 1] : undefined;
@@ -309,6 +311,40 @@ async function plotSweep(points: Array<{ axis: string; value: number; microsecon
   }
 }
 
+/** Stock wasm matMul kernels against the re-route (matmul-route.ts), interleaved pairs. */
+async function routeGain() {
+  if (backend.name !== 'wasm') return { skipped: `the re-route is wasm-only; this run uses ${backend.name}` };
+  // Bench-only: the re-route is internal to @sandtrap/core, installed by initBackend('wasm').
+  const { routeWasmTransposedMatMul } = await import('../packages/core/src/matmul-route.js');
+  const tf = getTf();
+  const once = async () => {
+    const o = await buildOrganism(
+      { task: { name: 'modsum' }, arch: { name: 'mlp' }, recipe: { name: 'backdoor' }, seed: 1 },
+      { cache: new TrainingCache(), maxAttempts: 1 },
+    );
+    const examples = o.stats.reduce((s, p) => s + p.steps * o.card.training.batchSize, 0);
+    const seconds = o.stats.reduce((s, p) => s + p.seconds, 0);
+    o.model.dispose();
+    return Math.round(examples / seconds);
+  };
+  const pairs: Array<{ stock: number; rerouted: number; speedup: number }> = [];
+  for (let i = 0; i < 3; i++) {
+    routeWasmTransposedMatMul(tf)();
+    const stock = await once();
+    routeWasmTransposedMatMul(tf);
+    const rerouted = await once();
+    pairs.push({ stock, rerouted, speedup: round(rerouted / stock) });
+    process.stderr.write(`bench: route pair ${i + 1}: stock ${stock}, re-routed ${rerouted} examples/s\n`);
+  }
+  const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1]!;
+  return {
+    pairs,
+    medianStock: median(pairs.map((p) => p.stock)),
+    medianRerouted: median(pairs.map((p) => p.rerouted)),
+    medianSpeedup: median(pairs.map((p) => p.speedup)),
+  };
+}
+
 const result: Record<string, unknown> = { backend: backend.name, tfjs: backend.tfjsVersion, machine: machineInfo() };
 if (want('demo')) {
   const demo = await demoOrganism();
@@ -316,6 +352,7 @@ if (want('demo')) {
   result.demo = demo;
 }
 if (want('train')) result.train = await trainSideBySide();
+if (want('route')) result.route = await routeGain();
 if (want('sweep')) result.sweep = await sweep();
 if (want('zoo')) result.zooBuild = await zooScaling();
 if (want('detectors')) result.detectors = await detectorCosts();
