@@ -2,13 +2,19 @@
  * `npm run bench`: measured figures, printed as JSON on stdout (progress on stderr).
  * Never asserted in tests — speed is measured here, not in timed tests.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
   buildOrganism,
   buildZoo,
+  createTask,
+  dimsOf,
+  Model,
+  Rng,
+  trainPhase,
   getTf,
   initBackend,
   machineInfo,
@@ -23,7 +29,13 @@ import {
 // `npm run bench` — demo organism, zoo-build scaling on a reduced smoke spec (4 groups × 3 recipes),
 // and every built-in detector's seconds per organism on the smoke zoo (a scoreboard run from scratch).
 // `npm run bench -- --full` — the zoo-build scaling on the whole smoke preset (~40 min on 2 cores).
-// `npm run bench -- --only detectors` (or demo, zoo) — one section.
+// `npm run bench -- --only train` — sandtrap's training loop side by side with a PyTorch twin
+// (bench/torch-twin.py) of the same network, batch, optimiser and steps, both on one core.
+// `npm run bench -- --only sweep` — how training cost grows with batch size, hidden width and
+// vocabulary (mlp on random modsum-shaped batches), plotted to docs/img/training-sweep.png.
+// `npm run bench -- --only route` — the wasm matMul re-route's gain: the reference organism trained
+// with the stock kernels and with the re-route, interleaved 3 times, medians.
+// `npm run bench -- --only detectors` (or demo, zoo, train, sweep, route) — one section.
 const full = process.argv.includes('--full');
 const onlyAt = process.argv.indexOf('--only');
 const only = onlyAt >= 0 ? process.argv[onlyAt + 1] : undefined;
@@ -127,12 +139,221 @@ async function detectorCosts() {
   }
 }
 
+/**
+ * The Python that runs the PyTorch twin: SANDTRAP_PYTHON if set, else `python3` on PATH if it
+ * imports torch, else /usr/bin/python3 (Debian's python3-torch) if it does. The twin is a
+ * measuring stick only: without torch the section reports sandtrap's figure and says why.
+ */
+function findTorchPython(): { python?: string; why: string } {
+  const probe = (py: string) => {
+    const r = spawnSync(py, ['-c', 'import torch; print(torch.__version__)'], { encoding: 'utf8', timeout: 60_000 });
+    return r.status === 0 ? r.stdout.trim() : undefined;
+  };
+  const forced = process.env.SANDTRAP_PYTHON;
+  if (forced) {
+    const v = probe(forced);
+    return v ? { python: forced, why: `SANDTRAP_PYTHON=${forced} (torch ${v})` } : { why: `SANDTRAP_PYTHON=${forced} cannot import torch` };
+  }
+  const tried: string[] = [];
+  for (const py of ['python3', '/usr/bin/python3']) {
+    const v = probe(py);
+    if (v) return { python: py, why: `${py} (torch ${v})${tried.length ? `; ${tried.join('; ')}` : ''}` };
+    tried.push(`${py} cannot import torch`);
+  }
+  return { why: `${tried.join('; ')} (set SANDTRAP_PYTHON, or on Debian: apt-get install python3-torch)` };
+}
+
+/**
+ * One reference organism per architecture (modsum, backdoor, seed 1, default schedule), trained by
+ * sandtrap, then the PyTorch twin of the same network on the same machine in the same run.
+ * Both run on one core: wasm has no threads under Node, and the twin pins torch to one thread.
+ */
+async function trainSideBySide() {
+  const py = findTorchPython();
+  process.stderr.write(`bench: PyTorch twin: ${py.python ? `using ${py.why}` : `skipped — ${py.why}`}\n`);
+  const rows = [];
+  for (const arch of ['mlp', 'transformer']) {
+    const o = await buildOrganism(
+      { task: { name: 'modsum' }, arch: { name: arch }, recipe: { name: 'backdoor' }, seed: 1 },
+      { cache: new TrainingCache(), maxAttempts: 1 },
+    );
+    const batchSize = o.card.training.batchSize;
+    const steps = o.stats.reduce((s, p) => s + p.steps, 0);
+    const seconds = o.stats.reduce((s, p) => s + p.seconds, 0);
+    const sandtrap = { examplesPerSecond: Math.round((steps * batchSize) / seconds), seconds: round(seconds) };
+    const job = {
+      arch,
+      params: o.card.architecture.params,
+      weights: o.card.architecture.weights,
+      batchSize,
+      seed: 1,
+      phases: o.stats.map((p) => ({ steps: p.steps, lr: p.phase === 'plant' ? o.card.training.plantLearningRate : o.card.training.learningRate })),
+    };
+    const parameters = o.card.architecture.parameterCount;
+    o.model.dispose();
+    let torch: { examplesPerSecond: number; seconds: number; parameters: number; torch: string; threads: number } | undefined;
+    if (py.python) {
+      const out = execFileSync(py.python, [fileURLToPath(new URL('./torch-twin.py', import.meta.url)), JSON.stringify(job)], {
+        encoding: 'utf8',
+        // One thread for every BLAS/OpenMP pool the twin might touch, not only torch's own.
+        env: { ...process.env, OMP_NUM_THREADS: '1', OPENBLAS_NUM_THREADS: '1', MKL_NUM_THREADS: '1' },
+      });
+      torch = JSON.parse(out.trim().split('\n').pop()!);
+      if (torch!.parameters !== parameters) throw new Error(`torch twin of ${arch} has ${torch!.parameters} parameters, sandtrap's ${parameters}`);
+    }
+    const row = {
+      arch,
+      parameters,
+      batchSize,
+      steps,
+      sandtrap,
+      pytorch: torch ? { examplesPerSecond: Math.round(torch.examplesPerSecond), seconds: round(torch.seconds), torch: torch.torch, threads: torch.threads } : null,
+      ratio: torch ? Math.round((sandtrap.examplesPerSecond / torch.examplesPerSecond) * 1000) / 1000 : null,
+    };
+    process.stderr.write(
+      `bench: train ${arch} (${parameters} parameters, batch ${batchSize}, ${steps} Adam steps): sandtrap ${sandtrap.examplesPerSecond} examples/s` +
+        (row.pytorch ? `, PyTorch ${row.pytorch.examplesPerSecond} examples/s (1 thread), ratio ${row.ratio}\n` : ', PyTorch twin skipped\n'),
+    );
+    rows.push(row);
+  }
+  return { python: py.python ?? null, pythonWhy: py.why, rows };
+}
+
+/**
+ * Training throughput of the mlp as one dimension varies from the reference organism's (batch 256,
+ * hidden 128, modsum's vocabulary), on random batches: what a tier's or a spec's choices cost.
+ * Plotted with Vega-Lite (the HTML report's renderer) to SVG, rasterised to PNG by headless Chromium.
+ */
+async function sweep() {
+  const task = createTask('modsum');
+  const ref = dimsOf(task);
+  const steps = 40;
+  const run = (batch: number, hidden: number, vocab: number) => {
+    const dims = { ...ref, vocabSize: vocab };
+    const model = Model.init('mlp', dims, { embedDim: 16, hidden, layers: 2 }, new Rng(1));
+    const rng = new Rng(2);
+    const next = (n: number) => {
+      const tokens = new Int32Array(n * dims.seqLen);
+      for (let i = 0; i < tokens.length; i++) tokens[i] = rng.int(vocab);
+      const labels = new Int32Array(n);
+      for (let i = 0; i < n; i++) labels[i] = rng.int(dims.classes);
+      return { n, tokens, labels };
+    };
+    try {
+      // A few steps first so XNNPACK's first-call setup is not in the figure.
+      trainPhase(model, next, { phase: 'warm-up', steps: 3, batchSize: batch, learningRate: 0.003 });
+      return trainPhase(model, next, { phase: 'sweep', steps, batchSize: batch, learningRate: 0.003 }).examplesPerSecond;
+    } finally {
+      model.dispose();
+    }
+  };
+  const points: Array<{ axis: string; value: number; examplesPerSecond: number; microsecondsPerExample: number }> = [];
+  const axes: Array<[string, number[], (v: number) => number]> = [
+    ['batch size', [32, 64, 128, 256, 512, 1024], (v) => run(v, 128, ref.vocabSize)],
+    ['hidden width', [32, 64, 128, 256, 512, 1024], (v) => run(256, v, ref.vocabSize)],
+    ['vocabulary', [ref.vocabSize, 128, 256, 512, 1024, 2048], (v) => run(256, 128, v)],
+  ];
+  for (const [axis, values, f] of axes) {
+    for (const value of values) {
+      const eps = f(value);
+      points.push({ axis, value, examplesPerSecond: Math.round(eps), microsecondsPerExample: round(1e6 / eps) });
+      process.stderr.write(`bench: sweep ${axis} ${value}: ${Math.round(eps)} examples/s\n`);
+    }
+  }
+  const png = await plotSweep(points, ref);
+  return { reference: { batch: 256, hidden: 128, vocab: ref.vocabSize, seqLen: ref.seqLen, classes: ref.classes }, stepsPerPoint: steps, points, png };
+}
+
+async function plotSweep(points: Array<{ axis: string; value: number; microsecondsPerExample: number }>, ref: { vocabSize: number }) {
+  const vega = await import('vega');
+  const vl = await import('vega-lite');
+  const chart = (axis: string) => ({
+    title: axis,
+    width: 220,
+    height: 180,
+    data: { values: points.filter((p) => p.axis === axis) },
+    mark: { type: 'line', point: true },
+    encoding: {
+      x: { field: 'value', type: 'quantitative', scale: { type: 'log', base: 2 }, title: axis },
+      y: { field: 'microsecondsPerExample', type: 'quantitative', title: 'µs per training example' },
+    },
+  });
+  const spec = {
+    $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
+    title: `mlp training cost on wasm (one core); reference: batch 256, hidden 128, vocabulary ${ref.vocabSize}`,
+    background: 'white',
+    hconcat: ['batch size', 'hidden width', 'vocabulary'].map(chart),
+  };
+  const view = new vega.View(vega.parse(vl.compile(spec as never).spec), { renderer: 'none' });
+  const svg = await view.toSVG();
+  view.finalize();
+  const dir = fileURLToPath(new URL('../docs/img/', import.meta.url));
+  await mkdir(dir, { recursive: true });
+  const svgPath = join(await mkdtemp(join(tmpdir(), 'sandtrap-bench-sweep-')), 'training-sweep.svg');
+  const pngPath = join(dir, 'training-sweep.png');
+  await writeFile(svgPath, svg);
+  // Rasterised as scripts/readme-figures.ts does the README's other figures: Debian's headless
+  // Chromium through playwright-core.
+  try {
+    const { chromium } = await import('playwright-core');
+    const browser = await chromium.launch({ executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium' });
+    try {
+      const page = await browser.newPage({ deviceScaleFactor: 2 });
+      await page.setContent(`<html><body style="margin:0;background:white">${svg}</body></html>`);
+      await page.locator('svg').first().screenshot({ path: pngPath });
+    } finally {
+      await browser.close();
+    }
+    return pngPath;
+  } catch (e) {
+    process.stderr.write(`bench: could not rasterise ${svgPath} with headless Chromium (${(e as Error).message.split('\n')[0]}); the SVG is there\n`);
+    return null;
+  }
+}
+
+/** Stock wasm matMul kernels against the re-route (matmul-route.ts), interleaved pairs. */
+async function routeGain() {
+  if (backend.name !== 'wasm') return { skipped: `the re-route is wasm-only; this run uses ${backend.name}` };
+  // Bench-only: the re-route is internal to @sandtrap/core, installed by initBackend('wasm').
+  const { routeWasmTransposedMatMul } = await import('../packages/core/src/matmul-route.js');
+  const tf = getTf();
+  const once = async () => {
+    const o = await buildOrganism(
+      { task: { name: 'modsum' }, arch: { name: 'mlp' }, recipe: { name: 'backdoor' }, seed: 1 },
+      { cache: new TrainingCache(), maxAttempts: 1 },
+    );
+    const examples = o.stats.reduce((s, p) => s + p.steps * o.card.training.batchSize, 0);
+    const seconds = o.stats.reduce((s, p) => s + p.seconds, 0);
+    o.model.dispose();
+    return Math.round(examples / seconds);
+  };
+  const pairs: Array<{ stock: number; rerouted: number; speedup: number }> = [];
+  for (let i = 0; i < 3; i++) {
+    routeWasmTransposedMatMul(tf)();
+    const stock = await once();
+    routeWasmTransposedMatMul(tf);
+    const rerouted = await once();
+    pairs.push({ stock, rerouted, speedup: round(rerouted / stock) });
+    process.stderr.write(`bench: route pair ${i + 1}: stock ${stock}, re-routed ${rerouted} examples/s\n`);
+  }
+  const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1]!;
+  return {
+    pairs,
+    medianStock: median(pairs.map((p) => p.stock)),
+    medianRerouted: median(pairs.map((p) => p.rerouted)),
+    medianSpeedup: median(pairs.map((p) => p.speedup)),
+  };
+}
+
 const result: Record<string, unknown> = { backend: backend.name, tfjs: backend.tfjsVersion, machine: machineInfo() };
 if (want('demo')) {
   const demo = await demoOrganism();
   process.stderr.write(`bench: demo organism trained in ${demo.wallSeconds} s (${demo.trainingExamplesPerSecond} examples/s)\n`);
   result.demo = demo;
 }
+if (want('train')) result.train = await trainSideBySide();
+if (want('route')) result.route = await routeGain();
+if (want('sweep')) result.sweep = await sweep();
 if (want('zoo')) result.zooBuild = await zooScaling();
 if (want('detectors')) result.detectors = await detectorCosts();
 result.tensorsAfter = getTf().memory().numTensors;

@@ -7,6 +7,7 @@ import { existsSync, readdirSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { createRequire } from 'node:module';
 import { SandtrapError } from './errors.js';
+import { routeWasmTransposedMatMul } from './matmul-route.js';
 
 export type BackendName = 'tensorflow-gpu' | 'tensorflow' | 'wasm' | 'cpu';
 export type BackendRequest = 'auto' | BackendName;
@@ -110,6 +111,7 @@ async function load(name: BackendName): Promise<void> {
   const ok = await tf.setBackend(tfName);
   if (!ok || tf.getBackend() !== tfName) throw new SandtrapError('SANDTRAP_BACKEND_UNAVAILABLE', `tf.setBackend('${tfName}') failed; try another --backend (sandtrap doctor shows which load)`);
   await tf.ready();
+  if (name === 'wasm') routeWasmTransposedMatMul(tf);
 }
 
 function installHint(name: BackendName): string {
