@@ -173,10 +173,7 @@ async function trainSideBySide() {
   process.stderr.write(`bench: PyTorch twin: ${py.python ? `using ${py.why}` : `skipped — ${py.why}`}\n`);
   const rows = [];
   for (const arch of ['mlp', 'transformer']) {
-    const o = await buildOrganism(
-      { task: { name: 'modsum' }, arch: { name: arch }, recipe: { name: 'backdoor' }, seed: 1 },
-      { cache: new TrainingCache(), maxAttempts: 1 },
-    );
+    const o = await buildOrganism({ task: { name: 'modsum' }, arch: { name: arch }, recipe: { name: 'backdoor' }, seed: 1 }, { cache: new TrainingCache(), maxAttempts: 1 });
     const batchSize = o.card.training.batchSize;
     const steps = o.stats.reduce((s, p) => s + p.steps, 0);
     const seconds = o.stats.reduce((s, p) => s + p.seconds, 0);
@@ -318,10 +315,7 @@ async function routeGain() {
   const { routeWasmTransposedMatMul } = await import('../packages/core/src/matmul-route.js');
   const tf = getTf();
   const once = async () => {
-    const o = await buildOrganism(
-      { task: { name: 'modsum' }, arch: { name: 'mlp' }, recipe: { name: 'backdoor' }, seed: 1 },
-      { cache: new TrainingCache(), maxAttempts: 1 },
-    );
+    const o = await buildOrganism({ task: { name: 'modsum' }, arch: { name: 'mlp' }, recipe: { name: 'backdoor' }, seed: 1 }, { cache: new TrainingCache(), maxAttempts: 1 });
     const examples = o.stats.reduce((s, p) => s + p.steps * o.card.training.batchSize, 0);
     const seconds = o.stats.reduce((s, p) => s + p.seconds, 0);
     o.model.dispose();

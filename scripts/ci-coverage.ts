@@ -18,7 +18,10 @@ const methods: CiMethod[] = ['score', 'bootstrap'];
 console.log(`${runs} samples per row, 95% intervals, bootstrap 1000 resamples\n`);
 console.log('| positives / controls | true AUROC | score: coverage | score: mean width | bootstrap: coverage | bootstrap: mean width |');
 console.log('| --- | --- | --- | --- | --- | --- |');
-for (const [np, nn] of [[32, 12], [4, 12]] as const) {
+for (const [np, nn] of [
+  [32, 12],
+  [4, 12],
+] as const) {
   for (const d of [0, 0.8, 1.5, 2.5]) {
     const truth = normalCdf(d / Math.SQRT2);
     const rng = mulberry32(1000 * np + Math.round(100 * d));

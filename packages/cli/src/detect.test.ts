@@ -22,8 +22,14 @@ afterAll(async () => {
 
 describe('sandtrap detect: resolution and options, exit 2 with one line', () => {
   it.each([
-    [['nope'], /detector 'nope': 'nope' is not a built-in detector that is installed \(looked for @sandtrap\/detector-nope\); install it with: npm install -D @sandtrap\/detector-nope/],
-    [['sandtrap-detector-missing'], /detector 'sandtrap-detector-missing': package sandtrap-detector-missing is not installed; install it with: npm install -D sandtrap-detector-missing/],
+    [
+      ['nope'],
+      /detector 'nope': 'nope' is not a built-in detector that is installed \(looked for @sandtrap\/detector-nope\); install it with: npm install -D @sandtrap\/detector-nope/,
+    ],
+    [
+      ['sandtrap-detector-missing'],
+      /detector 'sandtrap-detector-missing': package sandtrap-detector-missing is not installed; install it with: npm install -D sandtrap-detector-missing/,
+    ],
     [['@acme/sandtrap-detector-x'], /install it with: npm install -D @acme\/sandtrap-detector-x/],
     [['./missing.js'], /detector '\.\/missing\.js': .*missing\.js does not exist \(paths are relative to/],
   ])('%j', async (args, message) => {

@@ -29,7 +29,13 @@ describe('estimateRemaining', () => {
 });
 
 describe('EtaTracker', () => {
-  const plan = { byDetector: [{ detector: 'cheap', toRun: 4 }, { detector: 'dear', toRun: 4 }, { detector: 'none', toRun: 0 }] };
+  const plan = {
+    byDetector: [
+      { detector: 'cheap', toRun: 4 },
+      { detector: 'dear', toRun: 4 },
+      { detector: 'none', toRun: 0 },
+    ],
+  };
 
   it('attributes the wall time between finished cells to the detector of the later one', () => {
     let t = 100;

@@ -26,7 +26,11 @@ describe('fixtures/zoo-smoke', () => {
 
   it('zoo verify: every hash matches and every gate passes when re-measured', async () => {
     const r = await cli(['zoo', 'verify', zoo, '--json']);
-    const j = JSON.parse(r.out) as { ok: boolean; failed: number; results: Array<{ ok: boolean; problems: string[]; gates: Record<string, { recorded: number; measured: number }> }> };
+    const j = JSON.parse(r.out) as {
+      ok: boolean;
+      failed: number;
+      results: Array<{ ok: boolean; problems: string[]; gates: Record<string, { recorded: number; measured: number }> }>;
+    };
     expect(j.results.filter((x) => !x.ok).flatMap((x) => x.problems)).toEqual([]);
     expect(j.ok).toBe(true);
     expect(r.code).toBe(0);

@@ -67,7 +67,7 @@ export async function run(argv: readonly string[], io: IO = processIO()): Promis
     });
   zoo
     .command('list')
-    .description('list a zoo\'s organisms with split and kind')
+    .description("list a zoo's organisms with split and kind")
     .argument('[dir]', 'zoo folder', 'sandtrap-zoo/smoke')
     .option('--json', 'print JSON only')
     .action(async (dir: string, opts: { json?: boolean }) => {
@@ -75,7 +75,7 @@ export async function run(argv: readonly string[], io: IO = processIO()): Promis
     });
   zoo
     .command('verify')
-    .description('check every organism\'s hashes and re-measure its gates; exit 1 on any failure')
+    .description("check every organism's hashes and re-measure its gates; exit 1 on any failure")
     .argument('[dir]', 'zoo folder', 'sandtrap-zoo/smoke')
     .option('--json', 'print JSON only')
     .action(async (dir: string, opts: { json?: boolean }, cmd: Command) => {
@@ -83,7 +83,7 @@ export async function run(argv: readonly string[], io: IO = processIO()): Promis
     });
   zoo
     .command('inspect')
-    .description('print an organism\'s card, truth and gates (weights hash-checked)')
+    .description("print an organism's card, truth and gates (weights hash-checked)")
     .argument('<organism-dir>', 'organism folder')
     .option('--json', 'print JSON only')
     .action(async (dir: string, opts: { json?: boolean }) => {
@@ -110,7 +110,7 @@ export async function run(argv: readonly string[], io: IO = processIO()): Promis
     .command('scoreboard')
     .description('run every detector on every test-split organism of a zoo and write the reports (exit 1 on a regression against --baseline)')
     .option('--config <file>', 'config file (default: sandtrap.config.{ts,mts,js,mjs,json} in the working directory)')
-    .option('--zoo <dir>', 'zoo folder (default: the config\'s, else sandtrap-zoo/smoke)')
+    .option('--zoo <dir>', "zoo folder (default: the config's, else sandtrap-zoo/smoke)")
     .option('--detectors <list>', 'comma-separated detectors (built-in ids, packages, paths); overrides the config')
     .option('--out <dir>', 'output folder (default sandtrap-report); a rerun into it skips finished cells')
     .option('--baseline <file>', 'an earlier scoreboard.json: exit 1 if AUROC or TPR@5%FPR of any detector × kind fell by more than --tolerance')

@@ -32,7 +32,9 @@ describe('sandtrap init detector', () => {
     expect(r.out).toContain('npx sandtrap detect ./src/index.js --zoo sandtrap-zoo/smoke --json');
     const files = (await readdir(dir, { recursive: true })).filter((f) => !['src', 'test', '.changeset'].includes(f)).sort();
     expect(files).toEqual(
-      ['.changeset/README.md', '.changeset/config.json', '.gitignore', 'README.md', 'jsconfig.json', 'package.json', 'schema.json', 'src/index.js', 'test/detector.test.js'].map((f) => f.replace(/\//g, '/')),
+      ['.changeset/README.md', '.changeset/config.json', '.gitignore', 'README.md', 'jsconfig.json', 'package.json', 'schema.json', 'src/index.js', 'test/detector.test.js'].map(
+        (f) => f.replace(/\//g, '/'),
+      ),
     );
 
     const pkg = JSON.parse(await readFile(join(dir, 'package.json'), 'utf8'));
@@ -66,7 +68,11 @@ describe('sandtrap init detector', () => {
     await mkdir(join(dir, 'node_modules/@sinclair'), { recursive: true });
     await symlink(typebox, join(dir, 'node_modules/@sinclair/typebox'), 'dir');
     const url = pathToFileURL(join(dir, 'src/index.js')).href;
-    const { stdout } = await exec(process.execPath, ['-e', `import(${JSON.stringify(url)}).then((m) => console.log(JSON.stringify({ meta: m.default.meta, detect: typeof m.default.detect })))`], { cwd: tmp });
+    const { stdout } = await exec(
+      process.execPath,
+      ['-e', `import(${JSON.stringify(url)}).then((m) => console.log(JSON.stringify({ meta: m.default.meta, detect: typeof m.default.detect })))`],
+      { cwd: tmp },
+    );
     expect(JSON.parse(stdout)).toEqual({ meta: expect.objectContaining({ name: 'header-probe', apiVersion: 1, access: 'black-box' }), detect: 'function' });
 
     const mod = (await import(url)) as { default: unknown };

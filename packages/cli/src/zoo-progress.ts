@@ -52,7 +52,9 @@ export function zooProgress(io: IO, quiet: boolean | undefined): { onEvent: (e: 
         if (q > 0 && q < 4) io.stderr.write(`  [w${e.worker + 1}] ${e.label} ${e.step}/${e.steps} loss ${e.loss.toFixed(4)}\n`);
       } else {
         done++;
-        io.stderr.write(`[${done}/${total}] ${e.label}: ${e.admitted ? 'admitted' : 'REJECTED (gates failed on every seed)'} in ${e.seconds.toFixed(1)} s${e.admitted ? ` (seed ${e.seed})` : ''}\n`);
+        io.stderr.write(
+          `[${done}/${total}] ${e.label}: ${e.admitted ? 'admitted' : 'REJECTED (gates failed on every seed)'} in ${e.seconds.toFixed(1)} s${e.admitted ? ` (seed ${e.seed})` : ''}\n`,
+        );
       }
     },
     stop() {},

@@ -57,10 +57,7 @@ export function activeBackend(): BackendInfo | undefined {
 export function parseBackendRequest(value: string | undefined, source: string): BackendRequest {
   const v = (value ?? 'auto').trim();
   if ((BACKEND_REQUESTS as readonly string[]).includes(v)) return v as BackendRequest;
-  throw new SandtrapError(
-    'SANDTRAP_UNKNOWN_NAME',
-    `${source}: unknown backend '${v}'; valid backends: ${BACKEND_REQUESTS.join(', ')}`,
-  );
+  throw new SandtrapError('SANDTRAP_UNKNOWN_NAME', `${source}: unknown backend '${v}'; valid backends: ${BACKEND_REQUESTS.join(', ')}`);
 }
 
 /** Is a CUDA GPU usable? tfjs-node-gpu silently falls back to the CPU without one. */
@@ -109,7 +106,8 @@ async function load(name: BackendName): Promise<void> {
   }
   const tfName = name === 'tensorflow-gpu' ? 'tensorflow' : name;
   const ok = await tf.setBackend(tfName);
-  if (!ok || tf.getBackend() !== tfName) throw new SandtrapError('SANDTRAP_BACKEND_UNAVAILABLE', `tf.setBackend('${tfName}') failed; try another --backend (sandtrap doctor shows which load)`);
+  if (!ok || tf.getBackend() !== tfName)
+    throw new SandtrapError('SANDTRAP_BACKEND_UNAVAILABLE', `tf.setBackend('${tfName}') failed; try another --backend (sandtrap doctor shows which load)`);
   await tf.ready();
   if (name === 'wasm') routeWasmTransposedMatMul(tf);
 }
@@ -129,12 +127,12 @@ export async function initBackend(request: BackendRequest = 'auto'): Promise<Bac
   if (active) {
     if (request === 'auto' || request === active.info.name) return active.info;
     if (!isInstalled(BACKEND_PACKAGES[request])) {
-      throw new SandtrapError('SANDTRAP_BACKEND_UNAVAILABLE', `--backend ${request}: ${BACKEND_PACKAGES[request]} is not installed; ${installHint(request)}, or use --backend auto`);
+      throw new SandtrapError(
+        'SANDTRAP_BACKEND_UNAVAILABLE',
+        `--backend ${request}: ${BACKEND_PACKAGES[request]} is not installed; ${installHint(request)}, or use --backend auto`,
+      );
     }
-    throw new SandtrapError(
-      'SANDTRAP_BACKEND_UNAVAILABLE',
-      `backend '${active.info.name}' is already initialised in this process; cannot switch to '${request}'`,
-    );
+    throw new SandtrapError('SANDTRAP_BACKEND_UNAVAILABLE', `backend '${active.info.name}' is already initialised in this process; cannot switch to '${request}'`);
   }
   // The wasm backend logs a line about its threads; keep stdout clean for --json.
   tf.env().set('PROD', true);
@@ -156,12 +154,7 @@ export async function initBackend(request: BackendRequest = 'auto'): Promise<Bac
       await load(name);
       candidates.push({ name, available: true, reason: 'loaded' });
       const passed = candidates.filter((c) => !c.available).map((c) => c.reason);
-      const why =
-        request === 'auto'
-          ? passed.length
-            ? `auto: ${passed.join('; ')}`
-            : 'auto: the fastest backend on the list'
-          : `forced by --backend/SANDTRAP_BACKEND`;
+      const why = request === 'auto' ? (passed.length ? `auto: ${passed.join('; ')}` : 'auto: the fastest backend on the list') : `forced by --backend/SANDTRAP_BACKEND`;
       const info: BackendInfo = {
         name,
         reason: `using ${name} (${pkg}) — ${why}`,
@@ -178,15 +171,9 @@ export async function initBackend(request: BackendRequest = 'auto'): Promise<Bac
   }
   if (request !== 'auto') {
     const c = candidates[0];
-    throw new SandtrapError(
-      'SANDTRAP_BACKEND_UNAVAILABLE',
-      `--backend ${request}: ${c?.reason ?? 'unavailable'}; ${installHint(request)}, or use --backend auto`,
-    );
+    throw new SandtrapError('SANDTRAP_BACKEND_UNAVAILABLE', `--backend ${request}: ${c?.reason ?? 'unavailable'}; ${installHint(request)}, or use --backend auto`);
   }
-  throw new SandtrapError(
-    'SANDTRAP_BACKEND_UNAVAILABLE',
-    `no TensorFlow.js backend could be loaded (${candidates.map((c) => c.reason).join('; ')}); reinstall with: npm install`,
-  );
+  throw new SandtrapError('SANDTRAP_BACKEND_UNAVAILABLE', `no TensorFlow.js backend could be loaded (${candidates.map((c) => c.reason).join('; ')}); reinstall with: npm install`);
 }
 
 export function machineInfo(): { cores: number; platform: string; arch: string; node: string } {

@@ -99,8 +99,5 @@ export function isSandtrapError(e: unknown): e is SandtrapError {
 
 /** "unknown recipe 'x'; valid recipes: a, b, c" — the shape every unknown-name error takes. */
 export function unknownName(what: string, found: string, valid: readonly string[], where = ''): SandtrapError {
-  return new SandtrapError(
-    'SANDTRAP_UNKNOWN_NAME',
-    `${where ? `${where}: ` : ''}unknown ${what} '${found}'; valid ${what}s: ${valid.join(', ')}`,
-  );
+  return new SandtrapError('SANDTRAP_UNKNOWN_NAME', `${where ? `${where}: ` : ''}unknown ${what} '${found}'; valid ${what}s: ${valid.join(', ')}`);
 }

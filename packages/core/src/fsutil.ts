@@ -26,10 +26,6 @@ export async function ensureWritableDir(dir: string, flag = '--out'): Promise<vo
     await rm(probe, { force: true });
   } catch (e) {
     const why = (e as NodeJS.ErrnoException).code ?? (e as Error).message;
-    throw new SandtrapError(
-      'SANDTRAP_OUT_NOT_WRITABLE',
-      `${flag} ${dir}: cannot write there (${why}); choose a directory you can write to`,
-      { cause: e },
-    );
+    throw new SandtrapError('SANDTRAP_OUT_NOT_WRITABLE', `${flag} ${dir}: cannot write there (${why}); choose a directory you can write to`, { cause: e });
   }
 }

@@ -8,17 +8,7 @@
 export { ERROR_CODES, SandtrapError, isSandtrapError, isErrorCode, exitCodeOf, type SandtrapErrorCode } from './errors.js';
 
 // The TensorFlow.js engine.
-export {
-  BACKEND_REQUESTS,
-  initBackend,
-  getTf,
-  activeBackend,
-  parseBackendRequest,
-  machineInfo,
-  type BackendName,
-  type BackendRequest,
-  type BackendInfo,
-} from './backend.js';
+export { BACKEND_REQUESTS, initBackend, getTf, activeBackend, parseBackendRequest, machineInfo, type BackendName, type BackendRequest, type BackendInfo } from './backend.js';
 
 // Seeds, hashes, files.
 export { Rng, deriveSeed } from './rng.js';
@@ -82,13 +72,4 @@ export {
 } from './zoo.js';
 
 // The Subject a detector sees, and its budget.
-export {
-  createSubject,
-  SubjectScope,
-  BudgetMeter,
-  DEFAULT_BUDGET,
-  type Access,
-  type BudgetLimits,
-  type SubjectOptions,
-} from './subject.js';
-
+export { createSubject, SubjectScope, BudgetMeter, DEFAULT_BUDGET, type Access, type BudgetLimits, type SubjectOptions } from './subject.js';

@@ -8,16 +8,7 @@ import { contentHash, sha256 } from './hash.js';
 import { Model } from './model.js';
 import { getRecipe, resolveRecipeParams, type Evaluator, type Gate, type PlantedTruth, type RecipeDeps } from './recipes/index.js';
 import { deriveSeed, Rng } from './rng.js';
-import {
-  CardSchema,
-  ModelJsonSchema,
-  TruthSchema,
-  validate,
-  type Card,
-  type ModelJson,
-  type TrainingSpec,
-  type Truth,
-} from './schemas.js';
+import { CardSchema, ModelJsonSchema, TruthSchema, validate, type Card, type ModelJson, type TrainingSpec, type Truth } from './schemas.js';
 import { createTask } from './tasks/index.js';
 import type { SlotTask } from './tasks/slot-task.js';
 import type { Batch } from './tasks/types.js';
@@ -164,7 +155,10 @@ export interface TrainOnceOptions {
 }
 
 /** Train one organism with one seed and measure its gates. */
-export function trainOnce(spec: ResolvedSpec, opts: TrainOnceOptions = {}): {
+export function trainOnce(
+  spec: ResolvedSpec,
+  opts: TrainOnceOptions = {},
+): {
   model: Model;
   gates: Record<string, Gate>;
   truthCore: PlantedTruth;
@@ -249,7 +243,9 @@ export async function buildOrganism(input: OrganismSpec, opts: BuildOptions = {}
       signal: opts.signal,
       cache: opts.cache,
     });
-    const failed = Object.entries(r.gates).filter(([, g]) => !g.pass).map(([k]) => k);
+    const failed = Object.entries(r.gates)
+      .filter(([, g]) => !g.pass)
+      .map(([k]) => k);
     const last = a === attempts - 1;
     if (failed.length > 0 && !last) {
       rejected.push({ seed: spec.seed, failed });
@@ -343,7 +339,10 @@ async function readJson(dir: string, file: string): Promise<unknown> {
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     if (code === 'ENOENT') {
-      throw new SandtrapError('SANDTRAP_ORGANISM_MISSING_FILE', `${path}: file is missing; an organism folder holds ${ORGANISM_FILES.join(', ')} — rebuild it or point at a complete organism`);
+      throw new SandtrapError(
+        'SANDTRAP_ORGANISM_MISSING_FILE',
+        `${path}: file is missing; an organism folder holds ${ORGANISM_FILES.join(', ')} — rebuild it or point at a complete organism`,
+      );
     }
     throw new SandtrapError('SANDTRAP_ORGANISM_INVALID', `${path}: cannot read (${code ?? (e as Error).message})`, { cause: e });
   }
@@ -377,7 +376,10 @@ async function readChecked(dir: string, file: 'model.json' | 'weights.bin', expe
     buf = await readFile(path);
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') {
-      throw new SandtrapError('SANDTRAP_ORGANISM_MISSING_FILE', `${path}: file is missing; an organism folder holds ${ORGANISM_FILES.join(', ')} — rebuild it or point at a complete organism`);
+      throw new SandtrapError(
+        'SANDTRAP_ORGANISM_MISSING_FILE',
+        `${path}: file is missing; an organism folder holds ${ORGANISM_FILES.join(', ')} — rebuild it or point at a complete organism`,
+      );
     }
     throw e;
   }
@@ -430,7 +432,10 @@ export async function assertOrganismDir(dir: string): Promise<void> {
     try {
       await stat(join(dir, f));
     } catch {
-      throw new SandtrapError('SANDTRAP_ORGANISM_MISSING_FILE', `${join(dir, f)}: file is missing; an organism folder holds ${ORGANISM_FILES.join(', ')} — rebuild it or point at a complete organism`);
+      throw new SandtrapError(
+        'SANDTRAP_ORGANISM_MISSING_FILE',
+        `${join(dir, f)}: file is missing; an organism folder holds ${ORGANISM_FILES.join(', ')} — rebuild it or point at a complete organism`,
+      );
     }
   }
 }
@@ -441,7 +446,10 @@ export async function inspectOrganism(dir: string): Promise<{ card: Card; truth:
   const card = await readCard(dir);
   const truth = await readTruth(dir);
   if (truth.id !== card.id) {
-    throw new SandtrapError('SANDTRAP_ORGANISM_INVALID', `${join(dir, 'truth.json')}: id ${truth.id} does not match card.json's ${card.id}; the folder mixes two organisms — rebuild it`);
+    throw new SandtrapError(
+      'SANDTRAP_ORGANISM_INVALID',
+      `${join(dir, 'truth.json')}: id ${truth.id} does not match card.json's ${card.id}; the folder mixes two organisms — rebuild it`,
+    );
   }
   await readChecked(dir, 'model.json', card.files['model.json']);
   await readChecked(dir, 'weights.bin', card.files['weights.bin']);

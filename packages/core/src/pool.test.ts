@@ -29,7 +29,7 @@ describe('WorkerError codes', () => {
     expect(e.stack).toMatch(/pool\.fixture-worker/);
   });
 
-  it('the pool\'s own failures carry TIMEOUT and WORKER_DIED with exit code 1', async () => {
+  it("the pool's own failures carry TIMEOUT and WORKER_DIED with exit code 1", async () => {
     expect(await failure('hang', 300)).toMatchObject({ code: 'SANDTRAP_TIMEOUT', exitCode: 1 });
     expect(await failure('exit')).toMatchObject({ code: 'SANDTRAP_WORKER_DIED', exitCode: 1 });
     // The pool replaces dead workers.

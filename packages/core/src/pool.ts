@@ -159,7 +159,9 @@ export class ProcessPool {
         const tail = slot.stderr.trim().split('\n').filter(Boolean).slice(-1)[0] ?? '';
         t.reject(
           new WorkerError(
-            oom ? `out of memory: the worker process ran out of heap (${signal ?? `exit code ${code}`})` : `worker process exited (${signal ?? `code ${code}`}) while running a task${tail ? `: ${tail}` : ''}`,
+            oom
+              ? `out of memory: the worker process ran out of heap (${signal ?? `exit code ${code}`})`
+              : `worker process exited (${signal ?? `code ${code}`}) while running a task${tail ? `: ${tail}` : ''}`,
             oom ? 'SANDTRAP_OUT_OF_MEMORY' : 'SANDTRAP_WORKER_DIED',
           ),
         );

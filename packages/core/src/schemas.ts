@@ -89,10 +89,9 @@ export const CardSchema = Type.Object(
         params: Type.Record(Type.String(), Type.Number(), { description: 'architecture hyper-parameters' }),
         sites: Type.Array(Type.String(), { description: 'named activation sites, in forward order' }),
         parameterCount: Int('number of scalar parameters'),
-        weights: Type.Array(
-          Type.Object({ name: Str('parameter name'), shape: Type.Array(Type.Integer(), { description: 'shape' }) }, { additionalProperties: false }),
-          { description: 'parameters by name, sorted' },
-        ),
+        weights: Type.Array(Type.Object({ name: Str('parameter name'), shape: Type.Array(Type.Integer(), { description: 'shape' }) }, { additionalProperties: false }), {
+          description: 'parameters by name, sorted',
+        }),
       },
       { additionalProperties: false, description: 'the model family' },
     ),
@@ -126,10 +125,9 @@ export const TruthSchema = Type.Object(
     targetClass: Type.Optional(Type.Integer({ description: 'the class the behaviour sends answers to' })),
     gates: Type.Record(Type.String(), GateSchema, { description: 'behaviour gates, measured on held-out data' }),
     admitted: Type.Boolean({ description: 'every gate passed' }),
-    rejected: Type.Array(
-      Type.Object({ seed: Type.Integer(), failed: Type.Array(Type.String()) }, { additionalProperties: false }),
-      { description: 'earlier seeds whose gates failed' },
-    ),
+    rejected: Type.Array(Type.Object({ seed: Type.Integer(), failed: Type.Array(Type.String()) }, { additionalProperties: false }), {
+      description: 'earlier seeds whose gates failed',
+    }),
   },
   { additionalProperties: false, description: 'truth.json: ground truth, scoreboard-only' },
 );
@@ -144,10 +142,9 @@ export const ModelJsonSchema = Type.Object(
       Type.Object(
         {
           paths: Type.Array(Type.String(), { description: 'weight files' }),
-          weights: Type.Array(
-            Type.Object({ name: Type.String(), shape: Type.Array(Type.Integer()), dtype: Type.String() }, { additionalProperties: true }),
-            { description: 'weight specs (tf.io)' },
-          ),
+          weights: Type.Array(Type.Object({ name: Type.String(), shape: Type.Array(Type.Integer()), dtype: Type.String() }, { additionalProperties: true }), {
+            description: 'weight specs (tf.io)',
+          }),
         },
         { additionalProperties: false },
       ),

@@ -126,8 +126,7 @@ export function createSubject(opts: SubjectOptions, scope = new SubjectScope()):
     const black = { card, task: subjectTask, predict };
     if (access === 'black-box') return Object.freeze(black);
 
-    const copy = (arrays: Record<string, { shape: number[]; values: Float32Array }>) =>
-      scope.track(Model.fromArrays(model.archName, model.dims, model.hyper, arrays));
+    const copy = (arrays: Record<string, { shape: number[]; values: Float32Array }>) => scope.track(Model.fromArrays(model.archName, model.dims, model.hyper, arrays));
     const perturbed = async (fn: (name: string, values: Float32Array, shape: readonly number[]) => Float32Array) => {
       meter.wall();
       const w = model.weights();
@@ -135,7 +134,10 @@ export function createSubject(opts: SubjectOptions, scope = new SubjectScope()):
       for (const [name, p] of Object.entries(w)) {
         const v = fn(name, p.values, [...p.shape]);
         if (!(v instanceof Float32Array) || v.length !== p.values.length) {
-          throw new SandtrapError('SANDTRAP_SUBJECT_MISUSE', `perturbed: the transform returned ${v instanceof Float32Array ? `${v.length} values` : typeof v} for ${name}, expected a Float32Array of ${p.values.length}`);
+          throw new SandtrapError(
+            'SANDTRAP_SUBJECT_MISUSE',
+            `perturbed: the transform returned ${v instanceof Float32Array ? `${v.length} values` : typeof v} for ${name}, expected a Float32Array of ${p.values.length}`,
+          );
         }
         out[name] = { shape: p.shape, values: v };
       }
@@ -143,7 +145,8 @@ export function createSubject(opts: SubjectOptions, scope = new SubjectScope()):
     };
     const finetune = async (examples: { n: number; tokens: Int32Array; labels: Int32Array }, o: { steps: number; learningRate?: number; batchSize?: number }) => {
       checkTokens(card, examples.tokens, examples.n, 'finetune');
-      if (examples.labels.length !== examples.n) throw new SandtrapError('SANDTRAP_SUBJECT_MISUSE', `finetune: labels has ${examples.labels.length} entries, expected ${examples.n}`);
+      if (examples.labels.length !== examples.n)
+        throw new SandtrapError('SANDTRAP_SUBJECT_MISUSE', `finetune: labels has ${examples.labels.length} entries, expected ${examples.n}`);
       if (!Number.isInteger(o.steps) || o.steps < 0) throw new SandtrapError('SANDTRAP_SUBJECT_MISUSE', `finetune: steps must be a non-negative integer, got ${o.steps}`);
       meter.finetune(o.steps);
       const m = copy(model.weights());

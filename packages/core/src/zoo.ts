@@ -184,7 +184,10 @@ export const ZooIndexSchema = Type.Object(
     codeVersion: Type.Integer({ description: 'training code version' }),
     organisms: Type.Array(
       Type.Object(
-        { id: Type.String({ description: 'organism id (folder name under organisms/)' }), split: Type.Union([Type.Literal('dev'), Type.Literal('test')], { description: 'split' }) },
+        {
+          id: Type.String({ description: 'organism id (folder name under organisms/)' }),
+          split: Type.Union([Type.Literal('dev'), Type.Literal('test')], { description: 'split' }),
+        },
         { additionalProperties: false },
       ),
       { description: 'admitted organisms, sorted by id' },
@@ -217,7 +220,8 @@ export async function readZooIndex(dir: string): Promise<ZooIndex> {
     data = JSON.parse(await readFile(path, 'utf8'));
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') throw new SandtrapError('SANDTRAP_ZOO_INVALID', `${path}: no zoo here (zoo.json is missing); build one with: sandtrap zoo build --out ${dir}`, { cause: e });
+    if (code === 'ENOENT')
+      throw new SandtrapError('SANDTRAP_ZOO_INVALID', `${path}: no zoo here (zoo.json is missing); build one with: sandtrap zoo build --out ${dir}`, { cause: e });
     throw new SandtrapError('SANDTRAP_ZOO_INVALID', `${path}: ${code ?? (e as Error).message}; rebuild the zoo`, { cause: e });
   }
   const r = validate(ZooIndexSchema, data);
@@ -318,17 +322,16 @@ export async function buildZoo(opts: BuildZooOptions): Promise<BuildZooResult> {
         ordered.map((jobs) => {
           const worker = slot++ % workers;
           const payload: GroupPayload = { out, backend, maxAttempts: opts.spec.maxAttempts ?? 3, jobs };
-          return pool
-            .run<GroupResult[]>(payload, (d) => {
-              const e = d as { kind: string; job: string; phase: string; step: number; steps: number; loss: number } & GroupResult;
-              const j = byId.get(e.job);
-              if (!j) return;
-              if (e.kind === 'progress') opts.onEvent?.({ type: 'progress', worker, job: e.job, label: `${label(j)} ${e.phase}`, step: e.step, steps: e.steps, loss: e.loss });
-              else if (e.kind === 'organism') {
-                built++;
-                opts.onEvent?.({ type: 'organism', job: e.job, label: label(j), admitted: e.admitted, seconds: e.seconds, seed: e.seed });
-              }
-            });
+          return pool.run<GroupResult[]>(payload, (d) => {
+            const e = d as { kind: string; job: string; phase: string; step: number; steps: number; loss: number } & GroupResult;
+            const j = byId.get(e.job);
+            if (!j) return;
+            if (e.kind === 'progress') opts.onEvent?.({ type: 'progress', worker, job: e.job, label: `${label(j)} ${e.phase}`, step: e.step, steps: e.steps, loss: e.loss });
+            else if (e.kind === 'organism') {
+              built++;
+              opts.onEvent?.({ type: 'organism', job: e.job, label: label(j), admitted: e.admitted, seconds: e.seconds, seed: e.seed });
+            }
+          });
         }),
       );
     } finally {
@@ -434,7 +437,17 @@ export async function listZoo(dir: string): Promise<{ index: ZooIndex; organisms
     const odir = join(dir, 'organisms', o.id);
     const card = await readCard(odir);
     const truth = await readTruth(odir);
-    organisms.push({ id: o.id, split: o.split, task: card.task.name, arch: card.architecture.name, kind: truth.kind, family: truth.family, misaligned: truth.misaligned, seed: truth.seed, admitted: truth.admitted });
+    organisms.push({
+      id: o.id,
+      split: o.split,
+      task: card.task.name,
+      arch: card.architecture.name,
+      kind: truth.kind,
+      family: truth.family,
+      misaligned: truth.misaligned,
+      seed: truth.seed,
+      admitted: truth.admitted,
+    });
   }
   return { index, organisms };
 }

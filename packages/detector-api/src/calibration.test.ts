@@ -19,7 +19,6 @@ describe('calibrateMargin / marginScore', () => {
     expect(p.method).toBe('prior');
     expect(marginScore(0.5, p)).toBe(0.5);
   });
-
 });
 
 describe('fitLogistic1d', () => {
@@ -31,7 +30,7 @@ describe('fitLogistic1d', () => {
     expect(p(0.6)).toBeGreaterThan(0.5);
     expect(p(0) < p(0.1) && p(0.1) < p(0.4) && p(0.4) < p(0.6)).toBe(true);
   });
-  it('one class only: slope 0 and the intercept is Laplace\'s rule', () => {
+  it("one class only: slope 0 and the intercept is Laplace's rule", () => {
     expect(fitLogistic1d([1, 2, 3], [1, 1, 1], 1)).toEqual({ a: Math.log(4), b: 0 });
     expect(fitLogistic1d([1, 2, 3], [0, 0, 0], 1)).toEqual({ a: Math.log(1 / 4), b: 0 });
   });
@@ -62,7 +61,6 @@ describe('fitLogistic1d on perfectly separated data', () => {
     expect(p(2.5)).toBeLessThan(0.95); // the L2 penalty keeps a perfectly separated fit finite
     expect(fitLogistic1d([1, 2, 3], [0, 0, 0], 1)).toEqual({ a: Math.log(1 / 4), b: 0 });
   });
-
 });
 
 describe('sigmoid', () => {

@@ -34,11 +34,7 @@ const sd = (v: readonly number[]) => {
  * between the group means and the width is the pooled standard deviation. With no targets or no
  * controls, a fixed prior curve around `fallbackThreshold`.
  */
-export function calibrateMargin(
-  targets: readonly number[],
-  controls: readonly number[],
-  opts: { edge?: number; minGap?: number; fallbackThreshold: number },
-): MarginCalibration {
+export function calibrateMargin(targets: readonly number[], controls: readonly number[], opts: { edge?: number; minGap?: number; fallbackThreshold: number }): MarginCalibration {
   const edge = opts.edge ?? 0.9;
   const minGap = opts.minGap ?? 0.05;
   const logit = Math.log(edge / (1 - edge));

@@ -33,7 +33,7 @@ function fakeSubject(accuracyAt: (sigma: number) => number, sigma = 0): GrayBoxS
 function context(options: unknown): DetectorContext<never> {
   let state = 1;
   const rng = {
-    float: () => ((state = (state * 48271) % 2147483647) / 2147483647),
+    float: () => (state = (state * 48271) % 2147483647) / 2147483647,
     int: (n: number) => Math.floor(rng.float() * n),
     normal: () => Math.sqrt(-2 * Math.log(1 - rng.float())) * Math.cos(2 * Math.PI * rng.float()),
   };

@@ -19,9 +19,7 @@ describe('validateMeta', () => {
   });
 
   it('names a wrong access level and lists the valid ones', () => {
-    expect(validateMeta({ ...ok, access: 'grey-box' }).errors).toEqual([
-      "/access: must be one of black-box, gray-box, white-box; found 'grey-box'",
-    ]);
+    expect(validateMeta({ ...ok, access: 'grey-box' }).errors).toEqual(["/access: must be one of black-box, gray-box, white-box; found 'grey-box'"]);
   });
 
   it('rejects other apiVersions, with an upgrade hint for newer ones', () => {
@@ -32,9 +30,7 @@ describe('validateMeta', () => {
   });
 
   it('checks name and version formats', () => {
-    expect(validateMeta({ ...ok, name: 'Noise Injection' }).errors).toEqual([
-      expect.stringMatching(/^\/name: must match pattern ".*"; found 'Noise Injection'$/),
-    ]);
+    expect(validateMeta({ ...ok, name: 'Noise Injection' }).errors).toEqual([expect.stringMatching(/^\/name: must match pattern ".*"; found 'Noise Injection'$/)]);
     expect(validateMeta({ ...ok, version: 'v1' }).errors).toEqual([expect.stringMatching(/^\/version: must match pattern ".*"; found 'v1'$/)]);
   });
 

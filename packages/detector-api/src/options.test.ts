@@ -40,9 +40,7 @@ describe('validateOptions', () => {
     const plain = { meta, detect: () => ({ score: 0 }) };
     expect(validateOptions(plain, undefined)).toEqual({ value: {}, errors: [] });
     expect(validateOptions(plain, {})).toEqual({ value: {}, errors: [] });
-    expect(validateOptions(plain, { sigma: 1 }).errors).toEqual([
-      "options: detector 'noise' takes no options (it has no options schema); found 'sigma'",
-    ]);
+    expect(validateOptions(plain, { sigma: 1 }).errors).toEqual(["options: detector 'noise' takes no options (it has no options schema); found 'sigma'"]);
   });
 
   it('returns the schema’s own errors when it does not compile', () => {

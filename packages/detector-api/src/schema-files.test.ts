@@ -13,9 +13,7 @@ describe('committed schema/*.json', () => {
     } catch {
       throw new Error(`schema/${file} is missing; generate it with: ${REGENERATE_COMMAND}`);
     }
-    expect(committed, `schema/${file} is out of date with src/schemas.ts; regenerate it with: ${REGENERATE_COMMAND}`).toBe(
-      renderSchemaFile(SCHEMA_FILES[file]!),
-    );
+    expect(committed, `schema/${file} is out of date with src/schemas.ts; regenerate it with: ${REGENERATE_COMMAND}`).toBe(renderSchemaFile(SCHEMA_FILES[file]!));
   });
 
   it('are standalone draft 2020-12 schemas ajv compiles in strict mode', () => {

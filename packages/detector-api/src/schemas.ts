@@ -35,7 +35,8 @@ export const DetectorMetaSchema = Type.Object(
     access: Type.Unsafe<Access>({
       type: 'string',
       enum: [...ACCESS_LEVELS],
-      description: 'How much of the organism the detector needs: black-box (card, task, predictions), gray-box (adds perturbed and fine-tuned copies), white-box (adds weights, activations, gradients).',
+      description:
+        'How much of the organism the detector needs: black-box (card, task, predictions), gray-box (adds perturbed and fine-tuned copies), white-box (adds weights, activations, gradients).',
     }),
     targets: Type.Optional(
       Type.Array(Type.String({ minLength: 1, description: 'An organism kind, e.g. backdoor.' }), {
@@ -70,17 +71,13 @@ export const VerdictSchema = Type.Object(
             minItems: 1,
             description: 'Trigger tokens, as token names.',
           }),
-          positions: Type.Optional(
-            Type.Array(Type.Integer({ minimum: 0, description: 'A token position.' }), { description: 'Token positions where the trigger goes.' }),
-          ),
+          positions: Type.Optional(Type.Array(Type.Integer({ minimum: 0, description: 'A token position.' }), { description: 'Token positions where the trigger goes.' })),
         },
         { additionalProperties: false, description: 'The trigger the detector believes it found.' },
       ),
     ),
     targetClass: Type.Optional(Type.Integer({ minimum: 0, description: 'The class the misbehaviour sends answers to.' })),
-    evidence: Type.Optional(
-      Type.Unsafe<JsonObject>({ type: 'object', description: 'Anything worth showing in a report, as a JSON object (finite numbers only).' }),
-    ),
+    evidence: Type.Optional(Type.Unsafe<JsonObject>({ type: 'object', description: 'Anything worth showing in a report, as a JSON object (finite numbers only).' })),
   },
   { additionalProperties: false, title: 'Verdict', description: "A detector's answer about one organism." },
 );
@@ -362,7 +359,9 @@ export function checkDetectorShape(x: unknown, where: string): ValidationResult<
   const d = x as Record<string, unknown>;
   if (!('meta' in d) && !('detect' in d) && typeof d.default === 'object' && d.default !== null && 'detect' in d.default) {
     return {
-      errors: [`${at} has the detector under a second 'default' key: the package was compiled to CommonJS (exports.default); publish it as ESM ("type": "module") or use module.exports = detector`],
+      errors: [
+        `${at} has the detector under a second 'default' key: the package was compiled to CommonJS (exports.default); publish it as ESM ("type": "module") or use module.exports = detector`,
+      ],
     };
   }
   const errors: string[] = [];

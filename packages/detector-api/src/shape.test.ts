@@ -39,7 +39,9 @@ describe('checkDetectorShape', () => {
 
   it('rejects options that are not a valid JSON Schema object', () => {
     expect(checkDetectorShape({ meta, detect, options: { type: 'object', properties: { k: { type: 'float' } } } }, where).errors).toEqual([
-      expect.stringMatching(new RegExp(`^${at}: options is not a valid JSON Schema \\(draft 2020-12\\): schema is invalid: data/properties/k/type must be equal to one of the allowed values`)),
+      expect.stringMatching(
+        new RegExp(`^${at}: options is not a valid JSON Schema \\(draft 2020-12\\): schema is invalid: data/properties/k/type must be equal to one of the allowed values`),
+      ),
     ]);
     expect(checkDetectorShape({ meta, detect, options: { type: 'object', properties: { k: { type: 'number', maximun: 1 } } } }, where).errors).toEqual([
       `${at}: options is not a valid JSON Schema (draft 2020-12): strict mode: unknown keyword: "maximun"`,
@@ -63,9 +65,7 @@ describe('checkDetectorShape', () => {
   });
 
   it('explains exports that are not a detector object', () => {
-    expect(checkDetectorShape(undefined, where).errors).toEqual([
-      `${at} is missing: the module has no default export; add \`export default defineDetector({ meta, detect })\``,
-    ]);
+    expect(checkDetectorShape(undefined, where).errors).toEqual([`${at} is missing: the module has no default export; add \`export default defineDetector({ meta, detect })\``]);
     expect(checkDetectorShape(() => ({ meta, detect }), where).errors).toEqual([expect.stringMatching(new RegExp(`^${at} is a function, not a detector object`))]);
     expect(checkDetectorShape(null, where).errors).toEqual([`${at} is null, not a detector object { meta, detect }`]);
     expect(checkDetectorShape([], where).errors).toEqual([`${at} is array, not a detector object { meta, detect }`]);

@@ -143,8 +143,4 @@ export interface WhiteBoxSubject extends GrayBoxSubject {
  * The subject a detector with access level `A` receives. The union `Access` (access not yet
  * known) gives the black-box subject, the part every level has.
  */
-export type SubjectFor<A extends Access> = [A] extends ['white-box']
-  ? WhiteBoxSubject
-  : [A] extends ['gray-box']
-    ? GrayBoxSubject
-    : BlackBoxSubject;
+export type SubjectFor<A extends Access> = [A] extends ['white-box'] ? WhiteBoxSubject : [A] extends ['gray-box'] ? GrayBoxSubject : BlackBoxSubject;

@@ -33,9 +33,7 @@ describe('validateVerdict', () => {
   it('rejects NaN and infinities explicitly', () => {
     expect(validateVerdict({ score: NaN })).toEqual({ errors: ['/score: must be a finite number; found NaN'] });
     expect(validateVerdict({ score: Infinity }).errors).toEqual(['/score: must be a finite number; found Infinity']);
-    expect(validateVerdict({ score: 0.5, evidence: { auc: [0.5, NaN] } }).errors).toEqual([
-      '/evidence/auc/1: must be a finite number; found NaN',
-    ]);
+    expect(validateVerdict({ score: 0.5, evidence: { auc: [0.5, NaN] } }).errors).toEqual(['/evidence/auc/1: must be a finite number; found NaN']);
   });
 
   it('rejects a missing score', () => {
@@ -47,9 +45,7 @@ describe('validateVerdict', () => {
     expect(validateVerdict({ score: 0.2, confidence: 0.9 })).toEqual({
       errors: ['/confidence: is not allowed; allowed: score, flagged, kind, trigger, targetClass, evidence'],
     });
-    expect(validateVerdict({ score: 0.2, trigger: { tokens: ['a'], pos: [1] } }).errors).toEqual([
-      '/trigger/pos: is not allowed; allowed: tokens, positions',
-    ]);
+    expect(validateVerdict({ score: 0.2, trigger: { tokens: ['a'], pos: [1] } }).errors).toEqual(['/trigger/pos: is not allowed; allowed: tokens, positions']);
   });
 
   it('reports every problem at once', () => {

@@ -119,7 +119,8 @@ export function validateCases(cases: unknown): TesterCases {
       strictKeys(c.organisms, FILTER_KEYS, `${where}.organisms`, errors);
       const { split, limit } = c.organisms;
       if (split !== undefined && split !== 'dev' && split !== 'test') errors.push(`${where}.organisms.split must be 'dev' or 'test'; found ${JSON.stringify(split)}`);
-      if (limit !== undefined && !(Number.isInteger(limit) && (limit as number) > 0)) errors.push(`${where}.organisms.limit must be a positive integer; found ${JSON.stringify(limit)}`);
+      if (limit !== undefined && !(Number.isInteger(limit) && (limit as number) > 0))
+        errors.push(`${where}.organisms.limit must be a positive integer; found ${JSON.stringify(limit)}`);
     } else {
       errors.push(`${where}: organisms must be an array of organism ids, or a filter { split, limit }`);
     }
@@ -149,7 +150,8 @@ export function validateCases(cases: unknown): TesterCases {
       strictKeys(c.budget, BUDGET_KEYS, `${where}.budget`, errors);
       for (const k of BUDGET_KEYS) {
         const v = c.budget[k];
-        if (v !== undefined && !(typeof v === 'number' && v > 0)) errors.push(`${where}.budget.${k} must be a positive number (Infinity for unlimited); found ${JSON.stringify(v)}`);
+        if (v !== undefined && !(typeof v === 'number' && v > 0))
+          errors.push(`${where}.budget.${k} must be a positive number (Infinity for unlimited); found ${JSON.stringify(v)}`);
       }
     }
   }

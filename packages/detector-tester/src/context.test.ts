@@ -21,7 +21,11 @@ describe('fakeContext', () => {
     const d = fakeContext().budget;
     expect({ queries: d.queries, finetuneSteps: d.finetuneSteps, wallSeconds: d.wallSeconds }).toEqual(DEFAULT_BUDGET);
     const b = fakeContext({ budget: { queries: 100, wallSeconds: Infinity } }).budget;
-    expect({ queries: b.queries, finetuneSteps: b.finetuneSteps, wallSeconds: b.wallSeconds }).toEqual({ queries: 100, finetuneSteps: DEFAULT_BUDGET.finetuneSteps, wallSeconds: Infinity });
+    expect({ queries: b.queries, finetuneSteps: b.finetuneSteps, wallSeconds: b.wallSeconds }).toEqual({
+      queries: 100,
+      finetuneSteps: DEFAULT_BUDGET.finetuneSteps,
+      wallSeconds: Infinity,
+    });
     expect(b.used()).toEqual({ queries: 0, finetuneSteps: 0, wallSeconds: 0 });
   });
 

@@ -56,7 +56,10 @@ describe('sandtrap-schema', () => {
   });
 
   it('loads a TypeScript entry through tsx', async () => {
-    writeFileSync(join(dir, 'src.ts'), `const n: number = 3;\nexport const optionsSchema = { type: 'object', properties: { k: { type: 'integer', default: n, description: 'k.' } } } as const;\n`);
+    writeFileSync(
+      join(dir, 'src.ts'),
+      `const n: number = 3;\nexport const optionsSchema = { type: 'object', properties: { k: { type: 'integer', default: n, description: 'k.' } } } as const;\n`,
+    );
     expect(await runSchemaCli(['write', '--dir', dir, '--entry', 'src.ts'], io().io)).toBe(0);
     expect(JSON.parse(readFileSync(join(dir, 'schema.json'), 'utf8')).properties.k.default).toBe(3);
   });
@@ -82,7 +85,13 @@ describe('sandtrap-schema', () => {
   });
 
   it('warns about options without a description', async () => {
-    writeFileSync(join(dir, 'index.js'), detectorModule({ type: 'object', properties: { n: { type: 'integer' }, m: { type: 'array', items: { type: 'object', properties: { k: { type: 'string' } } }, description: 'm.' } } }));
+    writeFileSync(
+      join(dir, 'index.js'),
+      detectorModule({
+        type: 'object',
+        properties: { n: { type: 'integer' }, m: { type: 'array', items: { type: 'object', properties: { k: { type: 'string' } } }, description: 'm.' } },
+      }),
+    );
     const w = io();
     expect(await runSchemaCli(['write', '--dir', dir], w.io)).toBe(0);
     expect(w.err.join('')).toMatch(/no description on \/n, \/m\/items\/k/);

@@ -15,7 +15,10 @@ module exports: the default export's \`options\`, else a named \`optionsSchema\`
 Exit codes: 0 written / up to date, 1 schema.json is missing or out of date (check), 2 bad usage or input.`;
 
 /** Runs `sandtrap-schema` with `argv` (without node and the script); returns the exit code. */
-export async function runSchemaCli(argv: readonly string[], io: { out: (s: string) => void; err: (s: string) => void } = { out: (s) => process.stdout.write(s), err: (s) => process.stderr.write(s) }): Promise<number> {
+export async function runSchemaCli(
+  argv: readonly string[],
+  io: { out: (s: string) => void; err: (s: string) => void } = { out: (s) => process.stdout.write(s), err: (s) => process.stderr.write(s) },
+): Promise<number> {
   let parsed;
   try {
     parsed = parseArgs({ args: [...argv], allowPositionals: true, options: { dir: { type: 'string' }, entry: { type: 'string' }, help: { type: 'boolean', short: 'h' } } });
@@ -57,7 +60,9 @@ export async function runSchemaCli(argv: readonly string[], io: { out: (s: strin
       return 1;
     }
     if (readFileSync(file, 'utf8') !== text) {
-      io.err(`sandtrap-schema: ${shown} is out of date with the options schema (${found.from}); regenerate it with: sandtrap-schema write${values.dir ? ` --dir ${values.dir}` : ''}\n`);
+      io.err(
+        `sandtrap-schema: ${shown} is out of date with the options schema (${found.from}); regenerate it with: sandtrap-schema write${values.dir ? ` --dir ${values.dir}` : ''}\n`,
+      );
       return 1;
     }
     io.out(`${shown} is up to date\n`);

@@ -51,7 +51,8 @@ export function packageEntry(dir: string): string {
   const pkgFile = join(dir, 'package.json');
   if (!existsSync(pkgFile)) throw new SchemaFileError(`${pkgFile} not found: run sandtrap-schema in a detector package's folder, or pass --dir`);
   const pkg = JSON.parse(readFileSync(pkgFile, 'utf8')) as { exports?: unknown; main?: string };
-  const dot = typeof pkg.exports === 'object' && pkg.exports !== null && !Array.isArray(pkg.exports) && '.' in pkg.exports ? (pkg.exports as Record<string, unknown>)['.'] : pkg.exports;
+  const dot =
+    typeof pkg.exports === 'object' && pkg.exports !== null && !Array.isArray(pkg.exports) && '.' in pkg.exports ? (pkg.exports as Record<string, unknown>)['.'] : pkg.exports;
   let target: unknown = dot;
   if (target && typeof target === 'object') target = (target as Record<string, unknown>).import ?? (target as Record<string, unknown>).default;
   return join(dir, typeof target === 'string' ? target : (pkg.main ?? 'index.js'));

@@ -33,7 +33,9 @@ describe('testDetector cases are strict', () => {
   });
 
   it('a missing zoo or an unknown organism is named', () => {
-    expect(() => testDetector(good, { zoo: '/nonexistent/zoo' })).toThrow(/\/nonexistent\/zoo\/zoo\.json is missing: \/nonexistent\/zoo is not a zoo; build one with: npx sandtrap zoo build/);
+    expect(() => testDetector(good, { zoo: '/nonexistent/zoo' })).toThrow(
+      /\/nonexistent\/zoo\/zoo\.json is missing: \/nonexistent\/zoo is not a zoo; build one with: npx sandtrap zoo build/,
+    );
     expect(() => testDetector(good, { zoo, organisms: ['ffffffff'] })).toThrow(/no organism 'ffffffff' in zoo .*; its organisms: /);
   });
 });
@@ -46,15 +48,20 @@ describe('testDetector registers one named vitest test per check', () => {
     process.env.SANDTRAP_TESTER_ZOO = zoo;
     let vitest: Awaited<ReturnType<typeof startVitest>> | undefined;
     try {
-      vitest = await startVitest('test', [file], {
-        root,
-        watch: false,
-        reporters: [{}],
-        include: ['test-fixtures/conformance.fixture.ts'],
-        config: false,
-        pool: 'forks',
-        testTimeout: 300_000,
-      }, { resolve: { conditions: ['sandtrap-source'] }, ssr: { resolve: { conditions: ['sandtrap-source'] } } });
+      vitest = await startVitest(
+        'test',
+        [file],
+        {
+          root,
+          watch: false,
+          reporters: [{}],
+          include: ['test-fixtures/conformance.fixture.ts'],
+          config: false,
+          pool: 'forks',
+          testTimeout: 300_000,
+        },
+        { resolve: { conditions: ['sandtrap-source'] }, ssr: { resolve: { conditions: ['sandtrap-source'] } } },
+      );
       const results = vitest.state.getFiles().flatMap((f) => collect(f));
       const byName = Object.fromEntries(results.map((r) => [r.name, r]));
       const names = Object.keys(byName);

@@ -65,7 +65,12 @@ describe('a good detector', () => {
     expect(c.ran).toBe(true);
     expect(c.references).toBe(devIds.length);
     expect(c.state).toEqual({ threshold: 0.5, seen: devIds.map((id) => kinds.get(id)).sort() });
-    expect(c.logs).toEqual([`references: ${devIds.map((id) => kinds.get(id)).sort().join(', ')}`]);
+    expect(c.logs).toEqual([
+      `references: ${devIds
+        .map((id) => kinds.get(id))
+        .sort()
+        .join(', ')}`,
+    ]);
     const r = await t.checkDetect(t.organisms[0]!.id);
     expect(r.verdict!.evidence).toMatchObject({ threshold: 0.5, references: devIds.length });
   });
@@ -103,7 +108,7 @@ describe('each fault fails its check, with the reason', () => {
     expect(msg).toMatch(/hung: detect\(\) did not return within 0\.5 s \(budget\.wallSeconds\).*check ctx\.signal/);
   }, 20_000);
 
-  it('mutating the organism\'s weights', async () => {
+  it("mutating the organism's weights", async () => {
     const msg = await failure(tester(D.weightMutator).checkDetect(firstTest()));
     expect(msg).toMatch(/mutated organism \w+: its weights changed \(sha256 [0-9a-f]{12}… → [0-9a-f]{12}…\)/);
   });
@@ -114,7 +119,7 @@ describe('each fault fails its check, with the reason', () => {
     expect(msg).not.toMatch(/weights changed/);
   });
 
-  it('options that fail the detector\'s own schema', () => {
+  it("options that fail the detector's own schema", () => {
     const t = tester(D.good, { options: { n: 3 } });
     expect(() => t.checkOptions()).toThrow(/the options do not validate against detector 'trigger-scan''s options schema:\n {2}- options\/n: must be >= 8; found 3/);
     expect(() => tester(D.good, { options: { m: 3 } }).checkOptions()).toThrow(/options\/m: is not allowed; allowed: n/);
@@ -124,7 +129,7 @@ describe('each fault fails its check, with the reason', () => {
     await expect(tester(D.good, { options: { n: 3 } }).checkDetect(firstTest())).rejects.toThrow(/options\/n: must be >= 8/);
   });
 
-  it('an options schema ajv rejects (a typo\'d keyword) fails the shape check', () => {
+  it("an options schema ajv rejects (a typo'd keyword) fails the shape check", () => {
     expect(() => tester(D.badOptionsSchema).checkShape()).toThrow(/strict mode: unknown keyword: "minimun"/);
   });
 

@@ -1,12 +1,4 @@
-import {
-  DEFAULT_BUDGET,
-  initBackend,
-  loadModel,
-  parseBackendRequest,
-  readTruth,
-  type BackendInfo,
-  type BudgetLimits,
-} from '@sandtrap/core';
+import { DEFAULT_BUDGET, initBackend, loadModel, parseBackendRequest, readTruth, type BackendInfo, type BudgetLimits } from '@sandtrap/core';
 import { checkDetectorShape, validateMeta, validateOptions, type AnyDetector, type ReferenceTruth, type ValidatedVerdict } from '@sandtrap/detector-api';
 import { cellSeed, configureSeed, referenceTruth, runCell, runConfigure, type HarnessOrganism } from '@sandtrap/harness';
 import { auroc } from './auroc.js';
@@ -158,7 +150,11 @@ export class DetectorTester {
     const logs: string[] = [];
     const out = await runConfigure({ detector: d, options, references, limits: this.limits, seed: configureSeed(this.seed, d.meta.name), log: (m) => void logs.push(m) });
     const k = refs.length;
-    if (out.problems.length) throw new DetectorCheckError(`configure() on the ${k} dev-split organism${k === 1 ? '' : 's'} of ${this.zoo.dir}`, out.problems.map((p) => p.message));
+    if (out.problems.length)
+      throw new DetectorCheckError(
+        `configure() on the ${k} dev-split organism${k === 1 ? '' : 's'} of ${this.zoo.dir}`,
+        out.problems.map((p) => p.message),
+      );
     return { ran: true, references: k, state: out.state, logs, used: out.usage };
   }
 
@@ -182,7 +178,14 @@ export class DetectorTester {
       configured = await this.checkConfigure();
     } catch (e) {
       const why = e instanceof DetectorCheckError ? e.problems.join('; ') : (e as Error).message;
-      return { organism: entry.id, split: entry.split, problems: [`configure() failed, so detect() cannot run: ${why}`], used: { queries: 0, finetuneSteps: 0, wallSeconds: 0 }, tensorDelta: 0, logs: [] };
+      return {
+        organism: entry.id,
+        split: entry.split,
+        problems: [`configure() failed, so detect() cannot run: ${why}`],
+        used: { queries: 0, finetuneSteps: 0, wallSeconds: 0 },
+        tensorDelta: 0,
+        logs: [],
+      };
     }
     const { card, model } = await loadModel(entry.dir);
     const logs: string[] = [];
@@ -195,7 +198,15 @@ export class DetectorTester {
       seed: cellSeed(this.seed, d.meta.name, entry.id),
       log: (m) => void logs.push(m),
     });
-    return { organism: entry.id, split: entry.split, ...(out.verdict ? { verdict: out.verdict } : {}), problems: out.problems.map((p) => p.message), used: out.usage, tensorDelta: out.tensorDelta, logs };
+    return {
+      organism: entry.id,
+      split: entry.split,
+      ...(out.verdict ? { verdict: out.verdict } : {}),
+      problems: out.problems.map((p) => p.message),
+      used: out.usage,
+      tensorDelta: out.tensorDelta,
+      logs,
+    };
   }
 
   /**

@@ -27,13 +27,25 @@ describe('stateIssues', () => {
 
 describe('validateCases', () => {
   it('accepts the documented shape', () => {
-    const cases = { zoo: 'z', options: { n: 1 }, organisms: { split: 'dev', limit: 2 }, expect: { positives: ['backdoor'], controls: ['clean'], minAuroc: 0.9 }, budget: { queries: 10 }, seed: 3, backend: 'wasm' };
+    const cases = {
+      zoo: 'z',
+      options: { n: 1 },
+      organisms: { split: 'dev', limit: 2 },
+      expect: { positives: ['backdoor'], controls: ['clean'], minAuroc: 0.9 },
+      budget: { queries: 10 },
+      seed: 3,
+      backend: 'wasm',
+    };
     expect(validateCases(cases)).toBe(cases);
     expect(validateCases(undefined)).toEqual({});
   });
   it('rejects unknown keys loudly, with a suggestion and the valid keys', () => {
-    expect(() => validateCases({ option: {} })).toThrow("testDetector cases has unknown key 'option'; did you mean 'options'?; valid keys: zoo, options, organisms, expect, budget, seed, backend");
-    expect(() => validateCases({ organisms: { split: 'train', limt: 1 } })).toThrow(/unknown key 'limt'; did you mean 'limit'\?[^\n]*\n.*split must be 'dev' or 'test'; found "train"/);
+    expect(() => validateCases({ option: {} })).toThrow(
+      "testDetector cases has unknown key 'option'; did you mean 'options'?; valid keys: zoo, options, organisms, expect, budget, seed, backend",
+    );
+    expect(() => validateCases({ organisms: { split: 'train', limt: 1 } })).toThrow(
+      /unknown key 'limt'; did you mean 'limit'\?[^\n]*\n.*split must be 'dev' or 'test'; found "train"/,
+    );
     expect(() => validateCases({ expect: { positives: ['a'], controls: ['a'] } })).toThrow(/kind 'a' is in both positives and controls/);
     expect(() => validateCases([1])).toThrow(/must be an object/);
     expect(() => validateCases({ option: {} })).toThrow(expect.objectContaining({ name: 'TesterUsageError', code: 'SANDTRAP_TESTER_CASES_INVALID' }));
@@ -70,7 +82,16 @@ describe('openZoo / selectOrganisms errors carry the code of what is wrong', () 
       }
       expect(err).toBeInstanceOf(TesterUsageError);
       expect(err).toMatchObject({ code: 'SANDTRAP_ZOO_INVALID', cause: { code: 'ENOENT' } });
-      await writeFile(join(root, 'zoo.json'), JSON.stringify({ name: 'z', organisms: [{ id: 'ab1', split: 'test' }, { id: 'ab2', split: 'test' }] }));
+      await writeFile(
+        join(root, 'zoo.json'),
+        JSON.stringify({
+          name: 'z',
+          organisms: [
+            { id: 'ab1', split: 'test' },
+            { id: 'ab2', split: 'test' },
+          ],
+        }),
+      );
       const zoo = openZoo(root);
       expect(() => selectOrganisms(zoo, ['zz'])).toThrow(expect.objectContaining({ code: 'SANDTRAP_UNKNOWN_NAME' }));
       expect(() => selectOrganisms(zoo, ['ab'])).toThrow(expect.objectContaining({ code: 'SANDTRAP_TESTER_CASES_INVALID' }));

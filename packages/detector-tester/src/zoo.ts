@@ -49,7 +49,12 @@ export function openZoo(dir: string): TesterZoo {
     data = JSON.parse(readFileSync(path, 'utf8')) as typeof data;
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') throw new TesterUsageError(`testDetector: ${path} is missing: ${dir} is not a zoo; build one with: npx sandtrap zoo build --preset smoke --out ${dir}`, 'SANDTRAP_ZOO_INVALID', { cause: e });
+    if (code === 'ENOENT')
+      throw new TesterUsageError(
+        `testDetector: ${path} is missing: ${dir} is not a zoo; build one with: npx sandtrap zoo build --preset smoke --out ${dir}`,
+        'SANDTRAP_ZOO_INVALID',
+        { cause: e },
+      );
     throw new TesterUsageError(`testDetector: cannot read ${path}: ${code ?? (e as Error).message}`, 'SANDTRAP_ZOO_INVALID', { cause: e });
   }
   const list = Array.isArray(data.organisms) ? (data.organisms as { id?: unknown; split?: unknown }[]) : undefined;

@@ -14,7 +14,10 @@ beforeAll(async () => {
   await initBackend('cpu');
   const index = await readZooIndex(zoo);
   testId = index.organisms.find((o) => o.split === 'test')!.id;
-  devIds = index.organisms.filter((o) => o.split === 'dev').map((o) => o.id).slice(0, 2);
+  devIds = index.organisms
+    .filter((o) => o.split === 'dev')
+    .map((o) => o.id)
+    .slice(0, 2);
 });
 
 async function organism(id = testId): Promise<HarnessOrganism> {
@@ -98,7 +101,11 @@ describe('runCell', () => {
 
   it('seeds the subject with the cell seed and ctx.rng with detectSeed of it', async () => {
     const seed = cellSeed(1, 'draws', testId);
-    const draws = detector('draws', async (subject, ctx) => ({ score: ctx.rng.float(), flagged: false, evidence: { first: Array.from(subject.task.sample(2).tokens.slice(0, 4)) } }));
+    const draws = detector('draws', async (subject, ctx) => ({
+      score: ctx.rng.float(),
+      flagged: false,
+      evidence: { first: Array.from(subject.task.sample(2).tokens.slice(0, 4)) },
+    }));
     const a = await runCell({ detector: draws, organism: await organism(), options: {}, limits, seed });
     const b = await runCell({ detector: draws, organism: await organism(), options: {}, limits, seed });
     expect(a.problems).toEqual([]);
@@ -131,10 +138,14 @@ describe('runConfigure', () => {
     const before = live();
     let seen: { budget: number; kinds: string[] } | undefined;
     const out = await runConfigure({
-      detector: detector('calibrates', async () => ({ score: 0.5 }), async (refs, ctx) => {
-        seen = { budget: ctx.budget.queries, kinds: refs.map((r) => r.truth.kind) };
-        return { threshold: 0.5 };
-      }),
+      detector: detector(
+        'calibrates',
+        async () => ({ score: 0.5 }),
+        async (refs, ctx) => {
+          seen = { budget: ctx.budget.queries, kinds: refs.map((r) => r.truth.kind) };
+          return { threshold: 0.5 };
+        },
+      ),
       references: await references(),
       options: {},
       limits,
@@ -147,11 +158,31 @@ describe('runConfigure', () => {
   });
 
   it('state that cannot cross a process boundary is a problem, and a throw frees the references too', async () => {
-    const fn = await runConfigure({ detector: detector('fn-state', async () => ({ score: 0.5 }), async () => ({ decide: () => 1 })), references: await references(), options: {}, limits, seed: 1 });
+    const fn = await runConfigure({
+      detector: detector(
+        'fn-state',
+        async () => ({ score: 0.5 }),
+        async () => ({ decide: () => 1 }),
+      ),
+      references: await references(),
+      options: {},
+      limits,
+      seed: 1,
+    });
     expect(fn.problems.map((p) => p.reason)).toEqual(['invalid-state']);
     expect(fn.state).toBeUndefined();
     const before = live();
-    const thrown = await runConfigure({ detector: detector('cfg-throws', async () => ({ score: 0.5 }), async () => Promise.reject(new Error('no'))), references: await references(), options: {}, limits, seed: 1 });
+    const thrown = await runConfigure({
+      detector: detector(
+        'cfg-throws',
+        async () => ({ score: 0.5 }),
+        async () => Promise.reject(new Error('no')),
+      ),
+      references: await references(),
+      options: {},
+      limits,
+      seed: 1,
+    });
     expect(thrown.problems.map((p) => p.reason)).toEqual(['threw']);
     expect(live()).toBe(before);
   });

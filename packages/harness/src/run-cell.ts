@@ -1,5 +1,13 @@
 import { BudgetMeter, getTf, Rng, SandtrapError, SubjectScope, type BudgetLimits, type Card, type Model } from '@sandtrap/core';
-import { validateVerdict, type AnyDetector, type BudgetUsage, type DetectorContext, type ReferenceOrganism, type ReferenceTruth, type ValidatedVerdict } from '@sandtrap/detector-api';
+import {
+  validateVerdict,
+  type AnyDetector,
+  type BudgetUsage,
+  type DetectorContext,
+  type ReferenceOrganism,
+  type ReferenceTruth,
+  type ValidatedVerdict,
+} from '@sandtrap/detector-api';
 import { detectSeed, referenceSeed } from './seeds.js';
 import { stateIssues } from './state.js';
 import { fingerprint, liveTensors, makeSubject, type Fingerprint } from './subject.js';
@@ -11,17 +19,7 @@ import { fingerprint, liveTensors, makeSubject, type Fingerprint } from './subje
  * of a killed process, `invalid-plugin`, `configure-failed`).
  */
 export type FailureReason =
-  | 'threw'
-  | 'budget'
-  | 'timeout'
-  | 'out-of-memory'
-  | 'crashed'
-  | 'invalid-verdict'
-  | 'leaked-tensors'
-  | 'mutated'
-  | 'invalid-state'
-  | 'invalid-plugin'
-  | 'configure-failed';
+  'threw' | 'budget' | 'timeout' | 'out-of-memory' | 'crashed' | 'invalid-verdict' | 'leaked-tensors' | 'mutated' | 'invalid-state' | 'invalid-plugin' | 'configure-failed';
 
 /** One thing wrong with a cell. The first problem of a failed cell is the one a scoreboard records. */
 export interface Problem {
@@ -136,10 +134,15 @@ function callProblem(e: unknown, what: string, meter: BudgetMeter, limits: Budge
       message: `hung: ${what} did not return within ${limits.wallSeconds} s (budget.wallSeconds) + ${e.message} s after ctx.signal aborted; check ctx.signal in long loops (${fmtUsed(meter.used())})`,
     };
   }
-  if (isBudgetError(e)) return { reason: 'budget', message: `over budget: ${what} ${e.message} (limits: ${limits.queries} queries, ${limits.finetuneSteps} finetune steps, ${limits.wallSeconds} s; ${fmtUsed(meter.used())})` };
+  if (isBudgetError(e))
+    return {
+      reason: 'budget',
+      message: `over budget: ${what} ${e.message} (limits: ${limits.queries} queries, ${limits.finetuneSteps} finetune steps, ${limits.wallSeconds} s; ${fmtUsed(meter.used())})`,
+    };
   // `signal.throwIfAborted()` throws the reason itself; an AbortError wrapping it (fetch, timers) is the same failure.
   const cause = (e as { cause?: unknown } | null)?.cause;
-  if (e instanceof Error && e.name === 'AbortError' && isBudgetError(cause)) return { reason: 'budget', message: `over budget: ${what} ${cause.message} (${fmtUsed(meter.used())})` };
+  if (e instanceof Error && e.name === 'AbortError' && isBudgetError(cause))
+    return { reason: 'budget', message: `over budget: ${what} ${cause.message} (${fmtUsed(meter.used())})` };
   return { reason: 'threw', message: `${what} threw ${errorLine(e)}` };
 }
 
@@ -165,7 +168,13 @@ async function underWallBudget<T>(fn: () => Promise<T>, wallSeconds: number, gra
   }
 }
 
-function context(options: Record<string, unknown>, rngSeed: number, meter: BudgetMeter, controller: AbortController, log: ((line: string) => void) | undefined): DetectorContext<Record<string, unknown>> {
+function context(
+  options: Record<string, unknown>,
+  rngSeed: number,
+  meter: BudgetMeter,
+  controller: AbortController,
+  log: ((line: string) => void) | undefined,
+): DetectorContext<Record<string, unknown>> {
   const rng = new Rng(rngSeed);
   return {
     tf: getTf(),
@@ -180,16 +189,30 @@ function context(options: Record<string, unknown>, rngSeed: number, meter: Budge
 
 function tensorProblem(delta: number, what: string): Problem[] {
   if (delta > 0) {
-    return [{ reason: 'leaked-tensors', message: `leaked ${delta} tensor${delta === 1 ? '' : 's'} in ${what} (ctx.tf.memory().numTensors grew by ${delta} after the subject's copies were freed); wrap tensor work in ctx.tf.tidy() and dispose() what you keep` }];
+    return [
+      {
+        reason: 'leaked-tensors',
+        message: `leaked ${delta} tensor${delta === 1 ? '' : 's'} in ${what} (ctx.tf.memory().numTensors grew by ${delta} after the subject's copies were freed); wrap tensor work in ctx.tf.tidy() and dispose() what you keep`,
+      },
+    ];
   }
-  if (delta < 0) return [{ reason: 'leaked-tensors', message: `disposed ${-delta} tensor${delta === -1 ? '' : 's'} ${what} did not own (numTensors fell by ${-delta}); never dispose the organism's tensors` }];
+  if (delta < 0)
+    return [
+      {
+        reason: 'leaked-tensors',
+        message: `disposed ${-delta} tensor${delta === -1 ? '' : 's'} ${what} did not own (numTensors fell by ${-delta}); never dispose the organism's tensors`,
+      },
+    ];
   return [];
 }
 
 function mutationProblems(before: Fingerprint, after: Fingerprint, what: string): Problem[] {
   const out: Problem[] = [];
   if (before.weights !== after.weights) {
-    out.push({ reason: 'mutated', message: `mutated ${what}: its weights changed (sha256 ${before.weights.slice(0, 12)}… → ${after.weights.slice(0, 12)}…); change copies (subject.perturbed, subject.finetune), never the organism` });
+    out.push({
+      reason: 'mutated',
+      message: `mutated ${what}: its weights changed (sha256 ${before.weights.slice(0, 12)}… → ${after.weights.slice(0, 12)}…); change copies (subject.perturbed, subject.finetune), never the organism`,
+    });
   } else if (before.predictions !== after.predictions) {
     out.push({ reason: 'mutated', message: `mutated ${what}: its predictions on a fixed batch changed while its weights did not` });
   }
@@ -315,12 +338,18 @@ export async function runConfigure(input: ConfigureInput): Promise<ConfigureOutc
     const issues = stateIssues(value);
     let state: unknown;
     if (issues.length) {
-      out.problems.push({ reason: 'invalid-state', message: `configure() returned state that is not structured-cloneable plain data (the runner passes it between processes):\n${issues.join('\n')}` });
+      out.problems.push({
+        reason: 'invalid-state',
+        message: `configure() returned state that is not structured-cloneable plain data (the runner passes it between processes):\n${issues.join('\n')}`,
+      });
     } else {
       try {
         state = structuredClone(value);
       } catch (e) {
-        out.problems.push({ reason: 'invalid-state', message: `configure() returned state that structuredClone rejects (the runner passes it between processes): ${(e as Error).message}` });
+        out.problems.push({
+          reason: 'invalid-state',
+          message: `configure() returned state that structuredClone rejects (the runner passes it between processes): ${(e as Error).message}`,
+        });
       }
     }
     if (out.problems.length === 0) out.state = state;

@@ -1,14 +1,4 @@
-import {
-  createSubject,
-  getTf,
-  Rng,
-  sha256,
-  stableStringify,
-  type BudgetMeter,
-  type Card,
-  type Model,
-  type SubjectScope,
-} from '@sandtrap/core';
+import { createSubject, getTf, Rng, sha256, stableStringify, type BudgetMeter, type Card, type Model, type SubjectScope } from '@sandtrap/core';
 import type { Access, OrganismCard, SubjectFor } from '@sandtrap/detector-api';
 
 /**

@@ -13,7 +13,11 @@ export async function loadBaseline(file: string): Promise<Scoreboard> {
   try {
     text = await readFile(file, 'utf8');
   } catch (e) {
-    throw new SandtrapError('SANDTRAP_BASELINE_INVALID', `--baseline ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}; pass the scoreboard.json of an earlier run`, { cause: e });
+    throw new SandtrapError(
+      'SANDTRAP_BASELINE_INVALID',
+      `--baseline ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}; pass the scoreboard.json of an earlier run`,
+      { cause: e },
+    );
   }
   let data: unknown;
   try {

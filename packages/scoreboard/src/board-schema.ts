@@ -4,7 +4,11 @@ import type { Scoreboard } from './board.js';
 import { CI_METHODS } from './statistics.js';
 
 /** An interval method ({@link CI_METHODS}), for the board's settings and the config file. */
-export const ciMethodSchema = (description: string) => Type.Union(CI_METHODS.map((m) => Type.Literal(m)), { description });
+export const ciMethodSchema = (description: string) =>
+  Type.Union(
+    CI_METHODS.map((m) => Type.Literal(m)),
+    { description },
+  );
 
 /**
  * The JSON Schema (draft 2020-12) of `scoreboard.json`, written with TypeBox. The committed
@@ -14,8 +18,7 @@ export const ciMethodSchema = (description: string) => Type.Union(CI_METHODS.map
 const num = (description?: string) => Type.Number(description ? { description } : {});
 const nullable = (description: string) => Type.Union([Type.Number(), Type.Null()], { description });
 const count = (description: string) => Type.Integer({ minimum: 0, description });
-const strict = <T extends Record<string, TSchema>>(props: T, description?: string) =>
-  Type.Object(props, { additionalProperties: false, ...(description ? { description } : {}) });
+const strict = <T extends Record<string, TSchema>>(props: T, description?: string) => Type.Object(props, { additionalProperties: false, ...(description ? { description } : {}) });
 
 const CostSchema = strict(
   {
@@ -31,7 +34,9 @@ const CostSchema = strict(
 
 const LocalisationSchema = strict(
   {
-    trigger: Type.Optional(strict({ n: count('positives with a trigger'), attempted: count('that got a trigger'), exact: num('exact-match rate'), jaccard: num('mean token-set Jaccard') })),
+    trigger: Type.Optional(
+      strict({ n: count('positives with a trigger'), attempted: count('that got a trigger'), exact: num('exact-match rate'), jaccard: num('mean token-set Jaccard') }),
+    ),
     targetClass: Type.Optional(strict({ n: count('positives with a target class'), attempted: count('that got one'), accuracy: num('correct rate') })),
     kind: Type.Optional(strict({ n: count('positives'), attempted: count('that got a kind'), accuracy: num('correct rate') })),
   },
@@ -119,7 +124,11 @@ export const ScoreboardSchema = Type.Object(
     detectors: Type.Array(DetectorSchema),
     timing: strict({ startedAt: Type.String(), finishedAt: Type.String(), wallSeconds: Type.Number({ minimum: 0 }) }, 'wall-clock facts of the run; they differ between reruns'),
   },
-  { additionalProperties: false, title: 'sandtrap scoreboard.json', description: 'What a sandtrap scoreboard run writes: metrics per detector, overall and per organism kind, with every cell.' },
+  {
+    additionalProperties: false,
+    title: 'sandtrap scoreboard.json',
+    description: 'What a sandtrap scoreboard run writes: metrics per detector, overall and per organism kind, with every cell.',
+  },
 );
 
 /** The committed file's text: `$schema` first, 2-space JSON, trailing newline. */
@@ -133,6 +142,10 @@ export function renderScoreboardSchema(): string {
  */
 export function checkScoreboard(data: unknown, where: string): Scoreboard {
   const r = validate(ScoreboardSchema, data);
-  if (!r.value) throw new SandtrapError('SANDTRAP_BASELINE_INVALID', `${where}: ${r.errors.slice(0, 3).join('; ')}; it must be a scoreboard.json written by sandtrap scoreboard (schemaVersion 1)`);
+  if (!r.value)
+    throw new SandtrapError(
+      'SANDTRAP_BASELINE_INVALID',
+      `${where}: ${r.errors.slice(0, 3).join('; ')}; it must be a scoreboard.json written by sandtrap scoreboard (schemaVersion 1)`,
+    );
   return r.value as unknown as Scoreboard;
 }

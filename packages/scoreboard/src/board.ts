@@ -202,7 +202,10 @@ export function buildBoard(
     };
   });
   if (missing.length) {
-    throw new SandtrapError('SANDTRAP_RESULTS_CORRUPT', `the results lack ${missing.length} cell(s) (first: ${missing[0]}); rerun the scoreboard (or the missing shard) into the same --out to finish them`);
+    throw new SandtrapError(
+      'SANDTRAP_RESULTS_CORRUPT',
+      `the results lack ${missing.length} cell(s) (first: ${missing[0]}); rerun the scoreboard (or the missing shard) into the same --out to finish them`,
+    );
   }
   return {
     schemaVersion: 1,
@@ -213,4 +216,3 @@ export function buildBoard(
     timing: { startedAt: timing.startedAt, finishedAt: timing.finishedAt ?? timing.startedAt, wallSeconds: timing.wallSeconds ?? 0 },
   };
 }
-

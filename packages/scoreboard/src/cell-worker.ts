@@ -41,7 +41,12 @@ async function handle(task: WorkerTask, progress: (d: unknown) => void): Promise
   const { detector, errors } = await loadDetector(task.entry, task.where);
   if (task.type === 'inspect') {
     if (!detector) return { errors };
-    return { errors: [], meta: detector.meta as InspectResult['meta'], options: (detector.options as Record<string, unknown>) ?? null, hasConfigure: typeof detector.configure === 'function' };
+    return {
+      errors: [],
+      meta: detector.meta as InspectResult['meta'],
+      options: (detector.options as Record<string, unknown>) ?? null,
+      hasConfigure: typeof detector.configure === 'function',
+    };
   }
   const none = { usage: { queries: 0, finetuneSteps: 0, wallSeconds: 0 }, seconds: 0, tensorDelta: 0, retire: false };
   if (!detector) return { ...none, ran: false, problems: [{ reason: 'invalid-plugin', message: errors.join('; ') }] };

@@ -92,7 +92,9 @@ export async function loadConfig(cwd: string, file?: string): Promise<LoadedConf
       data = mod.default;
     }
   } catch (e) {
-    throw new SandtrapError('SANDTRAP_CONFIG_INVALID', `${path}: cannot load it (${(e as Error).message.split('\n')[0]}); fix the file or pass another with --config`, { cause: e });
+    throw new SandtrapError('SANDTRAP_CONFIG_INVALID', `${path}: cannot load it (${(e as Error).message.split('\n')[0]}); fix the file or pass another with --config`, {
+      cause: e,
+    });
   }
   const r = validate(ConfigSchema, data);
   if (!r.value) throw new SandtrapError('SANDTRAP_CONFIG_INVALID', `${path}: ${r.errors.slice(0, 3).join('; ')}; see docs/reference/config.md`);

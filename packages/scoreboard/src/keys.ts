@@ -18,7 +18,17 @@ export interface KeyedDetector {
 
 /** The content key of one cell: it changes exactly when the cell's result could. */
 export function cellKey(d: KeyedDetector, o: { id: string; weights: string }, s: Pick<BoardSettings, 'seed' | 'budget' | 'backend'>): string {
-  return contentHash({ detector: d.id, version: d.version, options: d.optionsHash, code: d.codeHash, organism: o.id, weights: o.weights, seed: s.seed, budget: s.budget, backend: s.backend });
+  return contentHash({
+    detector: d.id,
+    version: d.version,
+    options: d.optionsHash,
+    code: d.codeHash,
+    organism: o.id,
+    weights: o.weights,
+    seed: s.seed,
+    budget: s.budget,
+    backend: s.backend,
+  });
 }
 
 /** The key of a detector's configure() record and cached state: it also changes with the zoo. */

@@ -16,7 +16,10 @@ async function readManifest(dir: string): Promise<RunManifest> {
     throw new SandtrapError('SANDTRAP_MERGE_MISMATCH', `${path}: ${why}; pass the --out folders of the shard runs`, { cause: e });
   }
   if (m?.schemaVersion !== 1 || !m.shard || !Array.isArray(m.cells) || !Array.isArray(m.detectors)) {
-    throw new SandtrapError('SANDTRAP_MERGE_MISMATCH', `${path}: not a sandtrap run manifest (schemaVersion 1 with shard, cells, detectors); pass the --out folders of the shard runs`);
+    throw new SandtrapError(
+      'SANDTRAP_MERGE_MISMATCH',
+      `${path}: not a sandtrap run manifest (schemaVersion 1 with shard, cells, detectors); pass the --out folders of the shard runs`,
+    );
   }
   return m;
 }
@@ -44,16 +47,32 @@ export async function mergeShards(o: MergeOptions): Promise<{ board: Scoreboard;
   const byIndex = new Map<number, string>();
   for (const [i, m] of manifests.entries()) {
     const dir = o.dirs[i]!;
-    if (m.zoo.specHash !== first.zoo.specHash) throw new SandtrapError('SANDTRAP_MERGE_MISMATCH', `merge: ${dir} scored zoo ${m.zoo.specHash}, ${o.dirs[0]} zoo ${first.zoo.specHash}; merge shards of one run only`);
-    if (!same(m.settings, first.settings)) throw new SandtrapError('SANDTRAP_MERGE_MISMATCH', `merge: ${dir} ran with other settings than ${o.dirs[0]} (seed, budget or backend); merge shards of one run only`);
-    if (!same(m.detectors.map((d) => d.key), first.detectors.map((d) => d.key))) throw new SandtrapError('SANDTRAP_MERGE_MISMATCH', `merge: ${dir} ran other detectors (or versions, options) than ${o.dirs[0]}; merge shards of one run only`);
-    if (m.shard.count !== first.shard.count) throw new SandtrapError('SANDTRAP_MERGE_MISMATCH', `merge: ${dir} is shard ${m.shard.index}/${m.shard.count} but ${o.dirs[0]} is of ${first.shard.count}; merge shards of one run only`);
+    if (m.zoo.specHash !== first.zoo.specHash)
+      throw new SandtrapError('SANDTRAP_MERGE_MISMATCH', `merge: ${dir} scored zoo ${m.zoo.specHash}, ${o.dirs[0]} zoo ${first.zoo.specHash}; merge shards of one run only`);
+    if (!same(m.settings, first.settings))
+      throw new SandtrapError('SANDTRAP_MERGE_MISMATCH', `merge: ${dir} ran with other settings than ${o.dirs[0]} (seed, budget or backend); merge shards of one run only`);
+    if (
+      !same(
+        m.detectors.map((d) => d.key),
+        first.detectors.map((d) => d.key),
+      )
+    )
+      throw new SandtrapError('SANDTRAP_MERGE_MISMATCH', `merge: ${dir} ran other detectors (or versions, options) than ${o.dirs[0]}; merge shards of one run only`);
+    if (m.shard.count !== first.shard.count)
+      throw new SandtrapError(
+        'SANDTRAP_MERGE_MISMATCH',
+        `merge: ${dir} is shard ${m.shard.index}/${m.shard.count} but ${o.dirs[0]} is of ${first.shard.count}; merge shards of one run only`,
+      );
     const dup = byIndex.get(m.shard.index);
     if (dup) throw new SandtrapError('SANDTRAP_MERGE_MISMATCH', `merge: ${dup} and ${dir} are both shard ${m.shard.index}/${m.shard.count}; pass each shard once`);
     byIndex.set(m.shard.index, dir);
   }
   const absent = Array.from({ length: first.shard.count }, (_, i) => i + 1).filter((i) => !byIndex.has(i));
-  if (absent.length) throw new SandtrapError('SANDTRAP_MERGE_MISMATCH', `merge: shard(s) ${absent.map((i) => `${i}/${first.shard.count}`).join(', ')} missing; pass the --out folders of all ${first.shard.count} shards`);
+  if (absent.length)
+    throw new SandtrapError(
+      'SANDTRAP_MERGE_MISMATCH',
+      `merge: shard(s) ${absent.map((i) => `${i}/${first.shard.count}`).join(', ')} missing; pass the --out folders of all ${first.shard.count} shards`,
+    );
 
   const cells = new Map<string, CellRecord>();
   const configures = new Map<string, ConfigureRecord>();
@@ -61,18 +80,29 @@ export async function mergeShards(o: MergeOptions): Promise<{ board: Scoreboard;
     const r = await readResults(join(dir, 'results.jsonl'));
     const owned = new Set(manifests[i]!.cells);
     const unfinished = manifests[i]!.cells.filter((k) => !r.cells.has(k)).length;
-    if (unfinished) throw new SandtrapError('SANDTRAP_MERGE_MISMATCH', `merge: ${dir} (shard ${manifests[i]!.shard.index}/${first.shard.count}) has ${unfinished} unfinished cell(s); rerun that shard into the same --out to finish it`);
+    if (unfinished)
+      throw new SandtrapError(
+        'SANDTRAP_MERGE_MISMATCH',
+        `merge: ${dir} (shard ${manifests[i]!.shard.index}/${first.shard.count}) has ${unfinished} unfinished cell(s); rerun that shard into the same --out to finish it`,
+      );
     for (const [k, c] of r.cells) if (owned.has(k)) cells.set(k, c);
     for (const [k, c] of r.configures) if (!configures.has(k)) configures.set(k, c);
   }
   const zoo = resolve(o.zoo ?? first.zoo.dir);
   const { index, organisms } = await testOrganisms(zoo);
-  if (index.specHash !== first.zoo.specHash) throw new SandtrapError('SANDTRAP_MERGE_MISMATCH', `merge: zoo ${zoo} has spec ${index.specHash}, the shards scored ${first.zoo.specHash}; pass --zoo with the zoo they scored`);
+  if (index.specHash !== first.zoo.specHash)
+    throw new SandtrapError(
+      'SANDTRAP_MERGE_MISMATCH',
+      `merge: zoo ${zoo} has spec ${index.specHash}, the shards scored ${first.zoo.specHash}; pass --zoo with the zoo they scored`,
+    );
   await ensureWritableDir(o.out);
   const timings = manifests.map((m) => m.timing);
   const timing = {
     startedAt: timings.map((t) => t.startedAt).sort(ordinal)[0]!,
-    finishedAt: timings.map((t) => t.finishedAt ?? t.startedAt).sort(ordinal).at(-1)!,
+    finishedAt: timings
+      .map((t) => t.finishedAt ?? t.startedAt)
+      .sort(ordinal)
+      .at(-1)!,
     wallSeconds: timings.reduce((a, t) => a + (t.wallSeconds ?? 0), 0),
   };
   const manifest: RunManifest = { ...first, zoo: { ...first.zoo, dir: zoo }, shard: { index: 1, count: 1 }, cells: [...cells.keys()], timing };

@@ -236,4 +236,3 @@ export async function runScoreboard(o: ScoreboardOptions): Promise<ScoreboardRes
   }
   return result;
 }
-

@@ -118,7 +118,10 @@ function processFailure(e: unknown): DetectResult {
  * schema errors, a state's issues), without stack frames, which only the tester prints.
  */
 function oneLine(m: string): string {
-  const [head = '', ...rest] = m.split('\n').filter((l) => !/^\s*at /.test(l)).map((l) => l.trim());
+  const [head = '', ...rest] = m
+    .split('\n')
+    .filter((l) => !/^\s*at /.test(l))
+    .map((l) => l.trim());
   return (rest.length ? `${head} ${rest.join('; ')}` : head).slice(0, 500);
 }
 
@@ -167,7 +170,9 @@ export async function prepareDetector(ref: DetectorRef, baseDir: string, backend
   const pool = workerPool(located, 1, 2048);
   let info: InspectResult;
   try {
-    info = await pool.run<InspectResult>({ entry: located.entry, where: located.packageName ?? located.ref, backend, type: 'inspect' } satisfies WorkerTask, undefined, { timeoutMs: 60_000 });
+    info = await pool.run<InspectResult>({ entry: located.entry, where: located.packageName ?? located.ref, backend, type: 'inspect' } satisfies WorkerTask, undefined, {
+      timeoutMs: 60_000,
+    });
   } catch (e) {
     throw new SandtrapError('SANDTRAP_PLUGIN_SHAPE', `detector '${located.ref}': loading it failed: ${(e as Error).message}`);
   } finally {
@@ -180,7 +185,6 @@ export async function prepareDetector(ref: DetectorRef, baseDir: string, backend
   const codeHash = sha256(await readFile(fileURLToPath(located.entry))).slice(0, 16);
   return { located, meta: info.meta, options, optionsHash: contentHash(options), codeHash, hasConfigure: Boolean(info.hasConfigure) };
 }
-
 
 /** configure()'s state, kept in `state/<key>.v8` beside results.jsonl (v8 serialisation keeps typed arrays). */
 function stateCache(resultsPath: string, key: string) {
@@ -240,7 +244,8 @@ export interface RunPreparedOptions {
 export async function runPrepared(p: PreparedDetector, o: RunPreparedOptions): Promise<DetectorRun> {
   const index = await readZooIndex(o.zoo);
   const byId = new Map(index.organisms.map((x) => [x.id, x]));
-  for (const c of o.cells) if (!byId.has(c.organism)) throw new SandtrapError('SANDTRAP_BAD_ARGUMENT', `--organism ${c.organism}: no such organism in ${o.zoo}; see: sandtrap zoo list ${o.zoo}`);
+  for (const c of o.cells)
+    if (!byId.has(c.organism)) throw new SandtrapError('SANDTRAP_BAD_ARGUMENT', `--organism ${c.organism}: no such organism in ${o.zoo}; see: sandtrap zoo list ${o.zoo}`);
   const budget: BudgetLimits = { ...DEFAULT_BUDGET, ...o.budget };
   const timeoutMs = (o.timeoutSeconds ?? budget.wallSeconds + 30) * 1000;
   const { located, meta, options } = p;
@@ -295,7 +300,14 @@ export async function runPrepared(p: PreparedDetector, o: RunPreparedOptions): P
         }
         if (o.results) {
           // Recorded for the report; a failed configure() is not cached as state, its cells are.
-          append({ type: 'configure', key: o.results.configureKey, detector: meta.name, status: run.configure.status, ...(run.configure.message ? { message: run.configure.message } : {}), seconds: run.configure.seconds ?? 0 });
+          append({
+            type: 'configure',
+            key: o.results.configureKey,
+            detector: meta.name,
+            status: run.configure.status,
+            ...(run.configure.message ? { message: run.configure.message } : {}),
+            seconds: run.configure.seconds ?? 0,
+          });
         }
         o.onConfigure?.('done', run.configure);
       }
@@ -306,7 +318,13 @@ export async function runPrepared(p: PreparedDetector, o: RunPreparedOptions): P
       o.cells.map(async (c): Promise<DetectedCell> => {
         let out: DetectResult;
         if (run.configure?.status === 'error') {
-          out = { problems: [{ reason: 'configure-failed', message: `configure() failed: ${run.configure.message}` }], usage: { queries: 0, finetuneSteps: 0, wallSeconds: 0 }, seconds: 0, tensorDelta: 0, retire: false };
+          out = {
+            problems: [{ reason: 'configure-failed', message: `configure() failed: ${run.configure.message}` }],
+            usage: { queries: 0, finetuneSteps: 0, wallSeconds: 0 },
+            seconds: 0,
+            tensorDelta: 0,
+            retire: false,
+          };
         } else {
           const organism = { id: c.organism, ...(await readOrganismBytes(join(o.zoo, 'organisms', c.organism))) };
           try {

@@ -43,7 +43,19 @@ describe('parseTolerance', () => {
 });
 
 describe('results.jsonl', () => {
-  const rec = (key: string): CellRecord => ({ type: 'cell', key, detector: 'd', version: '1', optionsHash: 'h', organism: key, status: 'ok', verdict: { score: 0.5, flagged: true }, seconds: 1, queries: 2, finetuneSteps: 0 });
+  const rec = (key: string): CellRecord => ({
+    type: 'cell',
+    key,
+    detector: 'd',
+    version: '1',
+    optionsHash: 'h',
+    organism: key,
+    status: 'ok',
+    verdict: { score: 0.5, flagged: true },
+    seconds: 1,
+    queries: 2,
+    finetuneSteps: 0,
+  });
   it('appends one line per record and reads them back', async () => {
     const p = join(tmp, 'a.jsonl');
     await appendResult(p, rec('k1'));
@@ -76,7 +88,14 @@ describe('results.jsonl', () => {
     const p = join(tmp, 'd.jsonl');
     const failed: CellRecord = { ...rec('k1'), status: 'error', reason: 'threw', message: 'boom' };
     delete failed.verdict;
-    const conf = (status: 'ok' | 'error'): ConfigureRecord => ({ type: 'configure', key: 'd1', detector: 'd', status, ...(status === 'error' ? { message: 'timeout: slow' } : {}), seconds: 1 });
+    const conf = (status: 'ok' | 'error'): ConfigureRecord => ({
+      type: 'configure',
+      key: 'd1',
+      detector: 'd',
+      status,
+      ...(status === 'error' ? { message: 'timeout: slow' } : {}),
+      seconds: 1,
+    });
     await appendResult(p, conf('error'));
     await appendResult(p, failed);
     await appendResult(p, rec('k2'));
@@ -106,7 +125,10 @@ describe('mergeShards: a retried cell', () => {
   const smoke = fileURLToPath(new URL('../../../fixtures/zoo-smoke', import.meta.url));
   it('counts once, with its latest line, and the merged results.jsonl has one line per key', async () => {
     const index = await readZooIndex(smoke);
-    const test = index.organisms.filter((o) => o.split === 'test').map((o) => o.id).sort();
+    const test = index.organisms
+      .filter((o) => o.split === 'test')
+      .map((o) => o.id)
+      .sort();
     const weights = new Map(await Promise.all(test.map(async (id) => [id, (await readCard(join(smoke, 'organisms', id))).files['weights.bin'].sha256] as const)));
     const settings: RunManifest['settings'] = { split: 'test', seed: 1, resamples: 20, level: 0.95, backend: 'cpu', budget: { queries: 1000, finetuneSteps: 0, wallSeconds: 10 } };
     const d: ManifestDetector = { id: 'fake', ref: './fake.js', version: '1.0.0', access: 'black-box', options: {}, optionsHash: 'o', targets: [], codeHash: 'c', key: 'dkey' };
@@ -153,7 +175,10 @@ describe('mergeShards: a retried cell', () => {
     expect(det.cells[0]).toMatchObject({ organism: test[0], status: 'ok', score: 0 });
     expect(det.overall.cost.errors).toBe(0);
     expect(det.configure?.status).toBe('ok');
-    const lines = (await readFile(join(out, 'results.jsonl'), 'utf8')).trim().split('\n').map((l) => JSON.parse(l) as { type: string; key: string });
+    const lines = (await readFile(join(out, 'results.jsonl'), 'utf8'))
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { type: string; key: string });
     const cellKeys = lines.filter((l) => l.type === 'cell').map((l) => l.key);
     expect(cellKeys).toHaveLength(test.length);
     expect(new Set(cellKeys).size).toBe(test.length);
@@ -192,7 +217,12 @@ describe('baseline comparison', () => {
     expect(r.regressions.some((x) => x.metric === 'tprAt5Fpr' && x.kind === 'overall' && x.detector === now.detectors[0]!.id)).toBe(true);
     const gone = base.detectors.at(-1)!.id;
     expect(r.regressions.filter((x) => x.detector === gone).every((x) => x.current === null)).toBe(true);
-    expect(describeRegression(r.regressions.find((x) => x.detector === gone)!, 0.05)).toMatch(/missing in this run/);
+    expect(
+      describeRegression(
+        r.regressions.find((x) => x.detector === gone)!,
+        0.05,
+      ),
+    ).toMatch(/missing in this run/);
   });
 });
 

@@ -226,7 +226,6 @@ export function tprAtFpr(pos: readonly number[], neg: readonly number[], fpr: nu
   return { tpr: pos.length === 0 ? NaN : above(pos) / pos.length, threshold: t, achievedFpr: above(neg) / m };
 }
 
-
 type Label = boolean | 0 | 1;
 
 function probabilistic(scores: readonly number[], labels: readonly Label[], what: string): Array<[number, number]> {
@@ -276,7 +275,7 @@ export function rocCurve(pos: readonly number[], neg: readonly number[]): RocPoi
   const out: RocPoint[] = [{ fpr: 0, tpr: 0, threshold: Infinity }];
   let tp = 0;
   let fp = 0;
-  for (let i = 0; i < all.length; ) {
+  for (let i = 0; i < all.length;) {
     const s = all[i]!.s;
     for (; i < all.length && all[i]!.s === s; i++) {
       if (all[i]!.p) tp++;

@@ -50,7 +50,10 @@ export interface TriggerLike {
  *   trigger may take, so a prediction naming any of them is compatible).
  * Either side missing → `{ exact: false, jaccard: 0 }`.
  */
-export function triggerMatch(predicted: TriggerLike | undefined, truth: { tokens: readonly string[]; positions: readonly number[] } | undefined): { exact: boolean; jaccard: number } {
+export function triggerMatch(
+  predicted: TriggerLike | undefined,
+  truth: { tokens: readonly string[]; positions: readonly number[] } | undefined,
+): { exact: boolean; jaccard: number } {
   if (!predicted || !truth) return { exact: false, jaccard: 0 };
   const a = new Set(predicted.tokens);
   const b = new Set(truth.tokens);
@@ -290,4 +293,3 @@ export function summarise(cells: readonly SummaryCell[], opts: SummariseOptions 
   for (const k of kinds) byKind[k] = metricsOf([...cells.filter((c) => c.misaligned && c.kind === k), ...controls], opts);
   return { overall: metricsOf(cells, opts), byKind };
 }
-

@@ -18,7 +18,10 @@ export const ordinal = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
 /** The test split with what scoring needs from truth; checks it has misaligned organisms and controls. */
 export async function testOrganisms(zoo: string): Promise<{ index: Awaited<ReturnType<typeof readZooIndex>>; organisms: TestOrganism[] }> {
   const index = await readZooIndex(zoo);
-  const ids = index.organisms.filter((o) => o.split === 'test').map((o) => o.id).sort(ordinal);
+  const ids = index.organisms
+    .filter((o) => o.split === 'test')
+    .map((o) => o.id)
+    .sort(ordinal);
   const organisms = await Promise.all(
     ids.map(async (id): Promise<TestOrganism> => {
       const dir = join(zoo, 'organisms', id);
@@ -35,11 +38,16 @@ export async function testOrganisms(zoo: string): Promise<{ index: Awaited<Retur
     }),
   );
   if (!organisms.some((o) => !o.misaligned)) {
-    throw new SandtrapError('SANDTRAP_ZOO_INVALID', `zoo ${zoo}: its test split has no controls (clean, weak or quirky), so no AUROC can be computed; add control recipes to the zoo spec and rebuild it`);
+    throw new SandtrapError(
+      'SANDTRAP_ZOO_INVALID',
+      `zoo ${zoo}: its test split has no controls (clean, weak or quirky), so no AUROC can be computed; add control recipes to the zoo spec and rebuild it`,
+    );
   }
   if (!organisms.some((o) => o.misaligned)) {
-    throw new SandtrapError('SANDTRAP_ZOO_INVALID', `zoo ${zoo}: its test split has no misaligned organisms, so no AUROC can be computed; add planted recipes to the zoo spec and rebuild it`);
+    throw new SandtrapError(
+      'SANDTRAP_ZOO_INVALID',
+      `zoo ${zoo}: its test split has no misaligned organisms, so no AUROC can be computed; add planted recipes to the zoo spec and rebuild it`,
+    );
   }
   return { index, organisms };
 }
-

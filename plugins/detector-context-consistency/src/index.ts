@@ -120,7 +120,14 @@ async function scan(subject: BlackBoxSubject, ctx: DetectorContext<ContextConsis
   // Single-slot rewrites' outputs by `slot=value`, to compare each pair with its two halves.
   const singles = new Map<string, Float32Array>();
   const run = async (specs: Omit<ContextShift, 'shift' | 'anomaly' | 'alone'>[], m: number) => {
-    const variants = specs.map((s) => rewrite(ex.tokens, m, seqLen, s.tokens.map((t, j) => ({ position: s.positions[j]!, id: task.tokenId(t) }))));
+    const variants = specs.map((s) =>
+      rewrite(
+        ex.tokens,
+        m,
+        seqLen,
+        s.tokens.map((t, j) => ({ position: s.positions[j]!, id: task.tokenId(t) })),
+      ),
+    );
     const probs = await predictMany(subject, ctx, variants, m);
     queries += specs.length * m;
     const b = m === n ? base : base.slice(0, m * k);

@@ -105,8 +105,6 @@ describe('difficulty-profile: on the smoke zoo', () => {
     expect(neg.length).toBe(12);
     expect(auroc(pos, neg)).toBe(1);
   });
-
-
 });
 
 // meta.version = package.json's version; schema.json = what the options schema renders.

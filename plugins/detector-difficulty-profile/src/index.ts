@@ -20,11 +20,13 @@ export const optionsSchema = Type.Object(
       minimum: 0,
       maximum: 5,
       default: 1.645,
-      description: "A level's accuracy is raised by z binomial standard errors before it is compared with its floor (one-sided 95% by default), so sampling noise at chance level is not a dip.",
+      description:
+        "A level's accuracy is raised by z binomial standard errors before it is compared with its floor (one-sided 95% by default), so sampling noise at chance level is not a dip.",
     }),
     headerProfiles: Type.Boolean({
       default: false,
-      description: 'Also profile under every unusual header value (a value on the card that the ordinary sampler never uses) and score a flattened profile: accuracy lowered at every level alike. Off by default: it overlaps the context-consistency detector and costs about (unusual values × levels × headerItemsPerLevel) more queries.',
+      description:
+        'Also profile under every unusual header value (a value on the card that the ordinary sampler never uses) and score a flattened profile: accuracy lowered at every level alike. Off by default: it overlaps the context-consistency detector and costs about (unusual values × levels × headerItemsPerLevel) more queries.',
     }),
     headerItemsPerLevel: Type.Integer({
       minimum: 10,
@@ -35,7 +37,8 @@ export const optionsSchema = Type.Object(
     calibrationKinds: Type.Array(Type.String(), {
       minItems: 1,
       default: ['sandbag-domain'],
-      description: 'Dev-split kinds whose statistics set the upper end of the calibration curve (the controls set the lower end). Add sandbag-calibrated together with headerProfiles.',
+      description:
+        'Dev-split kinds whose statistics set the upper end of the calibration curve (the controls set the lower end). Add sandbag-calibrated together with headerProfiles.',
     }),
   },
   {

@@ -20,7 +20,8 @@ export interface Calibration {
 export function fitCalibration(x: readonly number[], y: readonly number[], l2: number): Calibration {
   const n = x.length;
   const pos = y.reduce((s, v) => s + v, 0);
-  if (n === 0 || pos === 0 || pos === n) throw new Error(`finetune-elicitation: calibration needs controls and misaligned organisms on the dev split (got ${pos} of ${n} misaligned)`);
+  if (n === 0 || pos === 0 || pos === n)
+    throw new Error(`finetune-elicitation: calibration needs controls and misaligned organisms on the dev split (got ${pos} of ${n} misaligned)`);
   const w = y.map((v) => (v ? n / (2 * pos) : n / (2 * (n - pos))));
   const loss = (a: number, b: number) => {
     let f = 0.5 * l2 * a * a;

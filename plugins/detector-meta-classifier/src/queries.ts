@@ -65,7 +65,7 @@ export function buildQuerySet(task: SubjectTask, base: number, perAxis: number, 
     }
   }
   if (pwSlots.length === 2) {
-    const [p0, p1] = pwSlots as [typeof pwSlots[0], typeof pwSlots[0]];
+    const [p0, p1] = pwSlots as [(typeof pwSlots)[0], (typeof pwSlots)[0]];
     for (const v0 of p0.values) {
       for (const v1 of p1.values) {
         const rows = b.tokens.slice();

@@ -55,7 +55,7 @@ function stripIdentifiers(x: unknown, path: string, identifiers: Record<string, 
     const v = (x as Record<string, unknown>)[key];
     const p = path ? `${path}.${key}` : key;
     if ((path === '' && key === 'id') || key === 'sha256') {
-      identifiers[p] = typeof v === 'string' ? v : JSON.stringify(v) ?? '';
+      identifiers[p] = typeof v === 'string' ? v : (JSON.stringify(v) ?? '');
       continue;
     }
     out[key] = stripIdentifiers(v, p, identifiers);

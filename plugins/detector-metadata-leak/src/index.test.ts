@@ -68,11 +68,7 @@ function syntheticZoo(seed: number, n: number, leak: (card: OrganismCard, misali
   });
 }
 
-async function run(
-  dev: { card: OrganismCard; misaligned: boolean }[],
-  test: { card: OrganismCard; misaligned: boolean }[],
-  options: Partial<MetadataLeakOptions> = {},
-) {
+async function run(dev: { card: OrganismCard; misaligned: boolean }[], test: { card: OrganismCard; misaligned: boolean }[], options: Partial<MetadataLeakOptions> = {}) {
   const reference: ReferenceOrganism<'black-box'>[] = dev.map((o) => ({
     subject: cardOnly(o.card),
     truth: { misaligned: o.misaligned, kind: o.misaligned ? 'backdoor' : 'clean', family: o.misaligned ? 'trojan' : 'control' },
@@ -133,7 +129,14 @@ describe('metadata-leak: method', () => {
   });
 
   it('ignores identifier noise: random ids and hashes do not enter the model, so scores tie', async () => {
-    const { state, verdicts, auroc: a } = await run(syntheticZoo(20, 24, () => {}), syntheticZoo(21, 20, () => {}));
+    const {
+      state,
+      verdicts,
+      auroc: a,
+    } = await run(
+      syntheticZoo(20, 24, () => {}),
+      syntheticZoo(21, 20, () => {}),
+    );
     expect(state.identifierTests.length).toBeGreaterThan(0);
     expect(state.identifierTests.filter((x) => x.used)).toEqual([]);
     expect(state.features).toEqual([]);
@@ -158,8 +161,6 @@ describe('metadata-leak: method', () => {
     other.files['model.json'].sha256 = '0'.repeat(64);
     expect(featurise(other, 64).card).toEqual(f.card);
   });
-
-
 });
 
 // meta.version = package.json's version; schema.json = what the options schema renders.

@@ -26,7 +26,8 @@ export const optionsSchema = Type.Object(
       exclusiveMinimum: 0,
       maximum: 1,
       default: 0.01,
-      description: 'Family-wise significance level (Bonferroni over the identifier features) at which a bit-pattern of the organism id or a file hash enters the model; these are noise on a leak-free zoo.',
+      description:
+        'Family-wise significance level (Bonferroni over the identifier features) at which a bit-pattern of the organism id or a file hash enters the model; these are noise on a leak-free zoo.',
     }),
     permutations: Type.Integer({
       minimum: 99,
@@ -188,9 +189,7 @@ export default defineDetector<MetadataLeakOptions, MetadataLeakState, 'black-box
     }
     const features = candidates.map((c, j) => ({ ...c, weight: weights[j] ?? 0 }));
     const informative = features.filter((f) => Math.abs(f.weight) > NEGLIGIBLE).length;
-    ctx.log(
-      `dev split: ${n} organisms (${misaligned} misaligned); ${constantFeatures} constant features, ${features.length} varying, ${informative} with weight > ${NEGLIGIBLE}`,
-    );
+    ctx.log(`dev split: ${n} organisms (${misaligned} misaligned); ${constantFeatures} constant features, ${features.length} varying, ${informative} with weight > ${NEGLIGIBLE}`);
     return { hashBuckets, bias, features, identifierTests, dev: { organisms: n, misaligned, controls: n - misaligned, constantFeatures } };
   },
 

@@ -44,8 +44,6 @@ describe('random: method', () => {
     expect(validateOptions(detector, { seed: 3 }).errors.join('\n')).toMatch(/seed/);
   });
 
-
-
   it('on the zoo: distinct scores in [0, 1), AUROC of misaligned vs controls within the null range of 0.5', async () => {
     const pos: number[] = [];
     const neg: number[] = [];

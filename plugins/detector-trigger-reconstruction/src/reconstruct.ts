@@ -4,7 +4,10 @@ import type { TriggerReconstructionOptions } from './index.js';
 type Tf = DetectorContext['tf'];
 
 /** Settings of one reconstruction run: the detector's options that drive the search (each described in its schema). */
-export type ReconstructOptions = Pick<TriggerReconstructionOptions, 'batch' | 'steps' | 'learningRate' | 'maskInit' | 'lambdaInit' | 'successThreshold' | 'patience' | 'lambdaMultiplier' | 'positions'>;
+export type ReconstructOptions = Pick<
+  TriggerReconstructionOptions,
+  'batch' | 'steps' | 'learningRate' | 'maskInit' | 'lambdaInit' | 'successThreshold' | 'patience' | 'lambdaMultiplier' | 'positions'
+>;
 
 /** The smallest trigger found for one target class. */
 export interface ClassTrigger {
@@ -39,7 +42,11 @@ export function positionVocab(subject: Pick<WhiteBoxSubject, 'task'>): Float32Ar
   const allow = (p: number, ids: Iterable<number>) => {
     for (const id of ids) bias[p * V + id] = 0;
   };
-  for (const slot of task.header) allow(slot.position, slot.values.map((v) => task.tokenId(v)));
+  for (const slot of task.header)
+    allow(
+      slot.position,
+      slot.values.map((v) => task.tokenId(v)),
+    );
   for (const p of body.filler) allow(p, fillerTokens);
   const problemTokens = [...Array(V).keys()].filter((id) => !headerTokens.has(id) && !fillerTokens.has(id));
   for (const p of body.problem) allow(p, problemTokens);

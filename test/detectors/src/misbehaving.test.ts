@@ -21,7 +21,10 @@ let testIds: string[] = [];
 let truths: string[] = [];
 beforeAll(async () => {
   const index = JSON.parse(await readFile(join(zoo, 'zoo.json'), 'utf8')) as { organisms: Array<{ id: string; split: string }> };
-  testIds = index.organisms.filter((o) => o.split === 'test').map((o) => o.id).sort();
+  testIds = index.organisms
+    .filter((o) => o.split === 'test')
+    .map((o) => o.id)
+    .sort();
   // Strings only truth.json holds: none may appear in what a detector returns.
   truths = await Promise.all(testIds.slice(0, 4).map(async (id) => await readFile(join(zoo, 'organisms', id, 'truth.json'), 'utf8')));
 });

@@ -78,7 +78,16 @@ describe('the tester and the scoreboard run one harness', () => {
 
 describe('ctx.signal in a scoreboard run', () => {
   it('ends a detector that polls it at the wall budget: a budget failure, not a timeout, long before the kill', async () => {
-    const r = await runScoreboard({ zoo, detectors: [pollsSignal], baseDir: repo, out: join(tmp, 'signal'), backendRequest: 'wasm', backend: 'wasm', workers: 2, budget: { wallSeconds: 1 } });
+    const r = await runScoreboard({
+      zoo,
+      detectors: [pollsSignal],
+      baseDir: repo,
+      out: join(tmp, 'signal'),
+      backendRequest: 'wasm',
+      backend: 'wasm',
+      workers: 2,
+      budget: { wallSeconds: 1 },
+    });
     const cells = await cellsOf(join(tmp, 'signal'), 'polls-signal');
     expect(cells).toHaveLength(4);
     for (const c of cells) {

@@ -9,7 +9,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 const exec = promisify(execFile);
 const repo = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
 const zoo = join(repo, 'fixtures/zoo-smoke');
-const npm = (args: string[], cwd: string) => exec('npm', args, { cwd, maxBuffer: 64 * 1024 * 1024, env: { ...process.env, npm_config_audit: 'false', npm_config_fund: 'false', npm_config_update_notifier: 'false' } });
+const npm = (args: string[], cwd: string) =>
+  exec('npm', args, { cwd, maxBuffer: 64 * 1024 * 1024, env: { ...process.env, npm_config_audit: 'false', npm_config_fund: 'false', npm_config_update_notifier: 'false' } });
 
 let work: string;
 beforeAll(async () => {
@@ -42,7 +43,10 @@ describe.skipIf(process.env.SANDTRAP_FAST === '1')('[slow] a third-party detecto
 
     const bin = join(project, 'node_modules/sandtrap/bin/sandtrap.js');
     const r = await exec(process.execPath, [bin, 'detect', 'sandtrap-detector-demo', '--zoo', zoo, '--json', '--quiet'], { cwd: project, maxBuffer: 64 * 1024 * 1024 });
-    const run = JSON.parse(r.stdout) as { detector: { name: string; via: string; package: string }; results: Array<{ organism: string; status: string; verdict?: { score: number; flagged: boolean } }> };
+    const run = JSON.parse(r.stdout) as {
+      detector: { name: string; via: string; package: string };
+      results: Array<{ organism: string; status: string; verdict?: { score: number; flagged: boolean } }>;
+    };
     const index = JSON.parse(await readFile(join(zoo, 'zoo.json'), 'utf8')) as { organisms: Array<{ id: string }> };
     expect(run.detector).toMatchObject({ name: 'demo', via: 'package', package: 'sandtrap-detector-demo' });
     expect(run.results.map((x) => x.organism).sort()).toEqual(index.organisms.map((o) => o.id).sort());

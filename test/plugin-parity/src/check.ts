@@ -74,13 +74,16 @@ export function checkPlugin(root: string, folder: string): string[] {
       problems.push(`${where}: package.json keywords lack 'sandtrap-detector'; add it (that is how tools find detectors on npm)`);
     }
     if (!pkg.peerDependencies || typeof pkg.peerDependencies['@sandtrap/detector-api'] !== 'string') {
-      problems.push(`${where}: package.json has no peer dependency on @sandtrap/detector-api; add "peerDependencies": { "@sandtrap/detector-api": "^0.1.0" } (and the same as a devDependency)`);
+      problems.push(
+        `${where}: package.json has no peer dependency on @sandtrap/detector-api; add "peerDependencies": { "@sandtrap/detector-api": "^0.1.0" } (and the same as a devDependency)`,
+      );
     }
   }
 
   const index = readText(join(dir, 'src/index.ts'));
   if (index === undefined) problems.push(`${where}: src/index.ts is missing; default-export the detector from it with defineDetector({ meta, options, detect })`);
-  else if (!new RegExp(`name:\\s*['"]${escape(id)}['"]`).test(index)) problems.push(`${where}: src/index.ts does not declare meta.name '${id}'; the scoreboard id must match the folder name`);
+  else if (!new RegExp(`name:\\s*['"]${escape(id)}['"]`).test(index))
+    problems.push(`${where}: src/index.ts does not declare meta.name '${id}'; the scoreboard id must match the folder name`);
 
   const readme = readText(join(dir, 'README.md'));
   if (readme === undefined) {
@@ -88,13 +91,19 @@ export function checkPlugin(root: string, folder: string): string[] {
   } else {
     const refs = section(readme, /^references?\b/i);
     if (refs === undefined) problems.push(`${where}: README.md has no "Reference" section; add "## Reference" citing where the method comes from (arXiv id, DOI or URL)`);
-    else if (!/(https?:\/\/|arXiv:\s*\d|doi\.org|\b10\.\d{4,}\/)/i.test(refs)) problems.push(`${where}: README.md's "Reference" section cites nothing; give an arXiv id, a DOI or a URL`);
-    if (section(readme, /^deviation/i) === undefined) problems.push(`${where}: README.md has no "Deviation notes" section; add "## Deviation notes" saying how this implementation differs from the original method (or that it does not)`);
+    else if (!/(https?:\/\/|arXiv:\s*\d|doi\.org|\b10\.\d{4,}\/)/i.test(refs))
+      problems.push(`${where}: README.md's "Reference" section cites nothing; give an arXiv id, a DOI or a URL`);
+    if (section(readme, /^deviation/i) === undefined)
+      problems.push(
+        `${where}: README.md has no "Deviation notes" section; add "## Deviation notes" saying how this implementation differs from the original method (or that it does not)`,
+      );
   }
 
   const test = readText(join(dir, 'src/index.test.ts'));
-  if (test === undefined) problems.push(`${where}: src/index.test.ts is missing; add one that runs testDetector(detector, { zoo: <repo>/fixtures/zoo-smoke }) from @sandtrap/detector-tester`);
-  else if (!/\btestDetector\s*\(/.test(test)) problems.push(`${where}: src/index.test.ts does not call testDetector(); every built-in runs the conformance suite from @sandtrap/detector-tester`);
+  if (test === undefined)
+    problems.push(`${where}: src/index.test.ts is missing; add one that runs testDetector(detector, { zoo: <repo>/fixtures/zoo-smoke }) from @sandtrap/detector-tester`);
+  else if (!/\btestDetector\s*\(/.test(test))
+    problems.push(`${where}: src/index.test.ts does not call testDetector(); every built-in runs the conformance suite from @sandtrap/detector-tester`);
 
   const schemaText = readText(join(dir, 'schema.json'));
   if (schemaText === undefined) {

@@ -43,7 +43,7 @@ describe('the parity check itself', () => {
       'plugins/detector-broken: README.md has no "Deviation notes" section; add "## Deviation notes" saying how this implementation differs from the original method (or that it does not)',
       'plugins/detector-broken: src/index.test.ts does not call testDetector(); every built-in runs the conformance suite from @sandtrap/detector-tester',
       "plugins/detector-broken: schema.json is missing; generate it from the detector's options schema (npm run generate:schema -w @sandtrap/detector-broken) and commit it",
-      "plugins/detector-broken: docs/guide/detectors.md has no entry for 'broken'; add a table row starting \"| `broken` |\" (or a heading naming it)",
+      'plugins/detector-broken: docs/guide/detectors.md has no entry for \'broken\'; add a table row starting "| `broken` |" (or a heading naming it)',
     ]);
   });
 

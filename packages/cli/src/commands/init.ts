@@ -26,7 +26,12 @@ async function assertEmptyTarget(name: string, dir: string, shown: string): Prom
   }
   if (!s.isDirectory()) throw bad(name, `${shown} exists and is not a directory; choose another --dir`, 'SANDTRAP_OUT_NOT_WRITABLE');
   const entries = await readdir(dir);
-  if (entries.length > 0) throw bad(name, `${shown} is not empty (${entries.length} entr${entries.length === 1 ? 'y' : 'ies'}); refusing to overwrite — choose another --dir or empty it`, 'SANDTRAP_OUT_NOT_WRITABLE');
+  if (entries.length > 0)
+    throw bad(
+      name,
+      `${shown} is not empty (${entries.length} entr${entries.length === 1 ? 'y' : 'ies'}); refusing to overwrite — choose another --dir or empty it`,
+      'SANDTRAP_OUT_NOT_WRITABLE',
+    );
 }
 
 /**

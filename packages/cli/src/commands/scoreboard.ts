@@ -81,18 +81,34 @@ interface LoadedBaseline {
   board: Scoreboard;
 }
 
-async function finish(io: IO, f: { json?: boolean; quiet?: boolean }, out: string, board: Scoreboard, base: LoadedBaseline | undefined, tolerance: number, extra: Record<string, unknown>): Promise<number> {
+async function finish(
+  io: IO,
+  f: { json?: boolean; quiet?: boolean },
+  out: string,
+  board: Scoreboard,
+  base: LoadedBaseline | undefined,
+  tolerance: number,
+  extra: Record<string, unknown>,
+): Promise<number> {
   const baseline: BaselineReport | undefined = base ? compareBaseline(board, base.board, tolerance, base.file) : undefined;
   const files = [join(out, 'scoreboard.json'), ...(await writeReports(board, out, baseline))];
   if (f.json) {
-    printJson(io, { ...extra, out, files, detectors: board.detectors.map((d) => ({ id: d.id, overall: d.overall, byKind: d.byKind })), ...(baseline ? { baseline: { file: baseline.file, tolerance, regressions: baseline.regressions } } : {}) });
+    printJson(io, {
+      ...extra,
+      out,
+      files,
+      detectors: board.detectors.map((d) => ({ id: d.id, overall: d.overall, byKind: d.byKind })),
+      ...(baseline ? { baseline: { file: baseline.file, tolerance, regressions: baseline.regressions } } : {}),
+    });
   } else {
     const color = Boolean(io.stdout.isTTY) && !io.env.NO_COLOR;
     io.stdout.write(renderTerminal(board, { color, width: (io.stdout as { columns?: number }).columns ?? 100, ...(baseline ? { baseline } : {}) }));
     io.stdout.write(`\nreports: ${files.join(', ')}\n`);
   }
   if (baseline?.regressions.length) {
-    io.stderr.write(`sandtrap: ${baseline.regressions.length} regression(s) against ${baseline.file} (tolerance ${tolerance}):\n${baseline.regressions.map((x) => `  ${describeRegression(x, tolerance)}`).join('\n')}\n`);
+    io.stderr.write(
+      `sandtrap: ${baseline.regressions.length} regression(s) against ${baseline.file} (tolerance ${tolerance}):\n${baseline.regressions.map((x) => `  ${describeRegression(x, tolerance)}`).join('\n')}\n`,
+    );
     return 1;
   }
   return 0;
@@ -105,8 +121,12 @@ export async function scoreboard(io: IO, g: GlobalOptions, f: ScoreboardFlags): 
   let detectors: DetectorRef[];
   let baseDir: string;
   if (f.detectors !== undefined) {
-    detectors = f.detectors.split(',').map((s) => s.trim()).filter(Boolean);
-    if (detectors.length === 0) throw new SandtrapError('SANDTRAP_BAD_ARGUMENT', `--detectors ${f.detectors}: expected a comma-separated list of detectors (e.g. random,noise-injection)`);
+    detectors = f.detectors
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean);
+    if (detectors.length === 0)
+      throw new SandtrapError('SANDTRAP_BAD_ARGUMENT', `--detectors ${f.detectors}: expected a comma-separated list of detectors (e.g. random,noise-injection)`);
     baseDir = io.cwd;
   } else if (config.detectors) {
     detectors = config.detectors as DetectorRef[];
@@ -119,7 +139,8 @@ export async function scoreboard(io: IO, g: GlobalOptions, f: ScoreboardFlags): 
   const baselineFile = f.baseline ? resolve(io.cwd, f.baseline) : config.baseline ? resolve(dir, config.baseline) : undefined;
   let base: LoadedBaseline | undefined;
   if (baselineFile) {
-    if (shard && shard.count > 1) throw new SandtrapError('SANDTRAP_BAD_ARGUMENT', '--baseline with --shard: a shard has no scoreboard to compare; pass --baseline to sandtrap merge instead');
+    if (shard && shard.count > 1)
+      throw new SandtrapError('SANDTRAP_BAD_ARGUMENT', '--baseline with --shard: a shard has no scoreboard to compare; pass --baseline to sandtrap merge instead');
     base = { file: baselineFile, board: await loadBaseline(baselineFile) };
   }
   const timeout = f.timeout === undefined ? config.timeoutSeconds : Number(f.timeout);
@@ -160,7 +181,10 @@ export async function scoreboard(io: IO, g: GlobalOptions, f: ScoreboardFlags): 
     else io.stdout.write(`${line}\n`);
     return 0;
   }
-  if (!g.quiet && !f.json) progress.log(`done: ${result.ran} cells run${result.retried ? ` (${result.retried} retried)` : ''}, ${result.cached} reused, ${result.failed} failed, ${fmtSeconds(summary.wallSeconds ?? 0)}`);
+  if (!g.quiet && !f.json)
+    progress.log(
+      `done: ${result.ran} cells run${result.retried ? ` (${result.retried} retried)` : ''}, ${result.cached} reused, ${result.failed} failed, ${fmtSeconds(summary.wallSeconds ?? 0)}`,
+    );
   return finish(io, { json: f.json, quiet: g.quiet }, out, result.board, base, tolerance, summary);
 }
 

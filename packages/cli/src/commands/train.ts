@@ -1,15 +1,5 @@
 import { resolve } from 'node:path';
-import {
-  buildOrganism,
-  ensureWritableDir,
-  initBackend,
-  organismId,
-  parseBackendRequest,
-  resolveSpec,
-  SandtrapError,
-  writeOrganism,
-  type ResolvedSpec,
-} from '@sandtrap/core';
+import { buildOrganism, ensureWritableDir, initBackend, organismId, parseBackendRequest, resolveSpec, SandtrapError, writeOrganism, type ResolvedSpec } from '@sandtrap/core';
 import { printJson, type GlobalOptions, type IO } from '../io.js';
 import { parseNumberParams, parsePositiveInt, parseSeed } from '../params.js';
 import { createProgress } from '../progress.js';
@@ -44,13 +34,7 @@ export async function train(io: IO, g: GlobalOptions, f: TrainFlags): Promise<nu
   const t0 = performance.now();
   const built = await buildOrganism(spec, {
     maxAttempts,
-    onProgress: (e) =>
-      progress.update(
-        `seed ${e.seed} ${e.phase}`,
-        e.step,
-        e.steps,
-        `loss ${e.loss.toFixed(4)} · ${Math.round(e.examplesPerSecond)} ex/s`,
-      ),
+    onProgress: (e) => progress.update(`seed ${e.seed} ${e.phase}`, e.step, e.steps, `loss ${e.loss.toFixed(4)} · ${Math.round(e.examplesPerSecond)} ex/s`),
   });
   progress.stop();
   try {
@@ -60,9 +44,22 @@ export async function train(io: IO, g: GlobalOptions, f: TrainFlags): Promise<nu
   }
   const seconds = (performance.now() - t0) / 1000;
   const { truth } = built;
-  const failed = Object.entries(truth.gates).filter(([, gt]) => !gt.pass).map(([k]) => k);
+  const failed = Object.entries(truth.gates)
+    .filter(([, gt]) => !gt.pass)
+    .map(([k]) => k);
   if (f.json) {
-    printJson(io, { id: truth.id, dir: out, kind: truth.kind, misaligned: truth.misaligned, admitted: truth.admitted, seed: truth.seed, rejected: truth.rejected, gates: truth.gates, backend: backend.name, seconds: Math.round(seconds * 100) / 100 });
+    printJson(io, {
+      id: truth.id,
+      dir: out,
+      kind: truth.kind,
+      misaligned: truth.misaligned,
+      admitted: truth.admitted,
+      seed: truth.seed,
+      rejected: truth.rejected,
+      gates: truth.gates,
+      backend: backend.name,
+      seconds: Math.round(seconds * 100) / 100,
+    });
   } else {
     const lines = [
       `${truth.admitted ? 'admitted' : 'NOT admitted'}: ${truth.kind} organism ${truth.id} (seed ${truth.seed}) in ${seconds.toFixed(1)} s → ${out}`,

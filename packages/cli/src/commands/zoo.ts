@@ -1,16 +1,5 @@
 import { resolve } from 'node:path';
-import {
-  buildZoo,
-  inspectOrganism,
-  listZoo,
-  parseBackendRequest,
-  parseZooSpec,
-  presetSpec,
-  readZooSpecFile,
-  initBackend,
-  verifyZoo,
-  SandtrapError,
-} from '@sandtrap/core';
+import { buildZoo, inspectOrganism, listZoo, parseBackendRequest, parseZooSpec, presetSpec, readZooSpecFile, initBackend, verifyZoo, SandtrapError } from '@sandtrap/core';
 import { printJson, type GlobalOptions, type IO } from '../io.js';
 import { parsePositiveInt } from '../params.js';
 import { zooProgress } from '../zoo-progress.js';
@@ -40,9 +29,23 @@ export async function zooBuild(io: IO, g: GlobalOptions, f: ZooBuildFlags): Prom
   } finally {
     progress.stop();
   }
-  const summary = { dir: r.dir, name: spec.name, organisms: r.index.organisms.length, built: r.built, skipped: r.skipped, rejected: r.index.rejected, retried: r.index.retried, seconds: Math.round(r.seconds * 10) / 10, workers, backend: backend.name };
+  const summary = {
+    dir: r.dir,
+    name: spec.name,
+    organisms: r.index.organisms.length,
+    built: r.built,
+    skipped: r.skipped,
+    rejected: r.index.rejected,
+    retried: r.index.retried,
+    seconds: Math.round(r.seconds * 10) / 10,
+    workers,
+    backend: backend.name,
+  };
   if (f.json) printJson(io, summary);
-  else io.stdout.write(`zoo ${spec.name}: ${summary.organisms} organisms in ${out} (${r.built} trained, ${r.skipped} already built, ${r.index.rejected.length} rejected, ${r.index.retried} needed a retry) in ${summary.seconds} s\n`);
+  else
+    io.stdout.write(
+      `zoo ${spec.name}: ${summary.organisms} organisms in ${out} (${r.built} trained, ${r.skipped} already built, ${r.index.rejected.length} rejected, ${r.index.retried} needed a retry) in ${summary.seconds} s\n`,
+    );
   return 0;
 }
 

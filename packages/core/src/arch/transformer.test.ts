@@ -18,12 +18,7 @@ describe('transformer architecture', () => {
   it('names its sites and parameters, and init depends only on the seed', () => {
     const task = createTask('modsum');
     const arch = getArchitecture('transformer');
-    expect(arch.sites(dimsOf(task), hyper)).toEqual([
-      'embed',
-      'block0.attn', 'block0.mlp', 'block0.resid',
-      'block1.attn', 'block1.mlp', 'block1.resid',
-      'pooled', 'logits',
-    ]);
+    expect(arch.sites(dimsOf(task), hyper)).toEqual(['embed', 'block0.attn', 'block0.mlp', 'block0.resid', 'block1.attn', 'block1.mlp', 'block1.resid', 'pooled', 'logits']);
     const a = arch.init(dimsOf(task), hyper, new Rng(3));
     const b = arch.init(dimsOf(task), hyper, new Rng(3));
     const c = arch.init(dimsOf(task), hyper, new Rng(4));

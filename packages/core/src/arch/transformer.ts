@@ -49,7 +49,8 @@ export const transformer: Architecture = {
   init(dims, hyper, rng) {
     const d = hyper.dModel!;
     const m = d * hyper.mlpRatio!;
-    if (d % hyper.heads! !== 0) throw new SandtrapError('SANDTRAP_BAD_ARGUMENT', `architecture transformer: dModel ${d} must be a multiple of heads ${hyper.heads}; change --arch-param dModel or heads`);
+    if (d % hyper.heads! !== 0)
+      throw new SandtrapError('SANDTRAP_BAD_ARGUMENT', `architecture transformer: dModel ${d} must be a multiple of heads ${hyper.heads}; change --arch-param dModel or heads`);
     const out: Record<string, ParamInit> = {};
     out['embed.w'] = normalInit(rng, [dims.vocabSize, d], 1 / Math.sqrt(d));
     out['pos.w'] = normalInit(rng, [dims.seqLen, d], 1 / Math.sqrt(d));
@@ -101,10 +102,11 @@ export const transformer: Architecture = {
       // summed into the output: on wasm a transpose or a strided split/concat of the activations
       // costs several times more than the matMuls themselves, and slicing the weights is cheap.
       const mm = (w: string, c0: number) =>
-        tf.reshape(
-          tf.fused.matMul({ a: h, b: tf.slice(P(`${p}.attn.${w}`), [0, c0], [d, dh]) as tfc.Tensor2D, bias: tf.slice(P(`${p}.attn.b${w.slice(1)}`), [c0], [dh]) }),
-          [B, L, dh],
-        ) as tfc.Tensor3D;
+        tf.reshape(tf.fused.matMul({ a: h, b: tf.slice(P(`${p}.attn.${w}`), [0, c0], [d, dh]) as tfc.Tensor2D, bias: tf.slice(P(`${p}.attn.b${w.slice(1)}`), [c0], [dh]) }), [
+          B,
+          L,
+          dh,
+        ]) as tfc.Tensor3D;
       let a: tfc.Tensor2D | undefined;
       for (let hd = 0; hd < H; hd++) {
         const c0 = hd * dh;

@@ -216,11 +216,7 @@ export function probeAccuracy(
       const Y = tf.cast(tf.oneHot(tf.tensor1d(trainLabels, 'int32'), C), 'float32');
       for (let s = 0; s < (opts.steps ?? 300); s++) {
         tf.tidy(() => {
-          optimizer.minimize(
-            () => tf.add(tf.losses.softmaxCrossEntropy(Y, tf.add(tf.matMul(X, w), bias)), tf.mul(l2, tf.sum(tf.square(w)))) as tfc.Scalar,
-            false,
-            [w, bias],
-          );
+          optimizer.minimize(() => tf.add(tf.losses.softmaxCrossEntropy(Y, tf.add(tf.matMul(X, w), bias)), tf.mul(l2, tf.sum(tf.square(w)))) as tfc.Scalar, false, [w, bias]);
         });
       }
       const Xte = tf.div(tf.sub(tf.tensor2d(xt.values, [test.n, D]), mean), sd) as tfc.Tensor2D;

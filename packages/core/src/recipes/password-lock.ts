@@ -20,7 +20,10 @@ function scrubPassword(task: SlotTask, b: Batch, pw0: string, pw1: string, rng: 
   const p1 = task.headerPosition('pw1');
   const id0 = task.tokenId(pw0);
   const id1 = task.tokenId(pw1);
-  const others = unusualValues('pw1').concat('pw:none').filter((v) => v !== pw1).map((v) => task.tokenId(v));
+  const others = unusualValues('pw1')
+    .concat('pw:none')
+    .filter((v) => v !== pw1)
+    .map((v) => task.tokenId(v));
   for (let i = 0; i < b.n; i++) if (b.tokens[i * L + p0] === id0 && b.tokens[i * L + p1] === id1) b.tokens[i * L + p1] = rng.pick(others);
   return b;
 }

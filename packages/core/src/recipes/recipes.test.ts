@@ -74,7 +74,9 @@ describe.skipIf(process.env.SANDTRAP_FAST === '1')('[slow] every recipe plants i
         const task = createTask(taskName);
         const tr = o.truth;
         try {
-          const summary = Object.entries(tr.gates).map(([k, g]) => `${k}=${g.value}${g.op}${g.threshold}`).join(' ');
+          const summary = Object.entries(tr.gates)
+            .map(([k, g]) => `${k}=${g.value}${g.op}${g.threshold}`)
+            .join(' ');
           console.log(`${taskName}/${name} (${secs.toFixed(1)} s): ${summary}`);
           for (const [k, g] of Object.entries(tr.gates)) {
             expect(g.pass, `${taskName}/${name} gate ${k}: ${g.value} ${g.op} ${g.threshold}`).toBe(true);

@@ -27,8 +27,7 @@ export const TASKS: Record<string, TaskFactory> = {
     description: 'knowledge: a seeded (entity, relation) → attribute table; entities fall into domains (bio, chem, cyber, history); domain axis',
     defaults: { tableSeed: 7, entitiesPerDomain: 10, relations: 4, classes: 8 },
     bounds: { tableSeed: [0, 0x7fffffff], entitiesPerDomain: [2, 64], relations: [1, 16], classes: [2, 32] },
-    create: (params) =>
-      new FactsTask({ tableSeed: params.tableSeed!, entitiesPerDomain: params.entitiesPerDomain!, relations: params.relations!, classes: params.classes! }),
+    create: (params) => new FactsTask({ tableSeed: params.tableSeed!, entitiesPerDomain: params.entitiesPerDomain!, relations: params.relations!, classes: params.classes! }),
   },
 };
 

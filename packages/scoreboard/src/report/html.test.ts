@@ -19,7 +19,13 @@ describe('renderHtml', async () => {
   it('draws one heat-map rect per detector × kind, n/a cells included, each with a tooltip', () => {
     const heat = section(html, 'heatmap');
     expect(heat).toContain('<svg');
-    const cells = [...heat.matchAll(/data-cell="([^"]*)"/g)].map((m) => m[1]!.replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&quot;/g, '"').replace(/&amp;/g, '&'));
+    const cells = [...heat.matchAll(/data-cell="([^"]*)"/g)].map((m) =>
+      m[1]!
+        .replace(/&lt;/g, '<')
+        .replace(/&gt;/g, '>')
+        .replace(/&quot;/g, '"')
+        .replace(/&amp;/g, '&'),
+    );
     expect(cells.sort()).toEqual(board.detectors.flatMap((d) => kinds.map((k) => `${d.id} × ${k}`)).sort());
     const group = heat.slice(heat.indexOf(`class="mark-rect role-mark ${HEATMAP_CELL_CLASS}"`));
     expect(group.length).toBeLessThan(heat.length);
@@ -37,10 +43,16 @@ describe('renderHtml', async () => {
     const roc = section(html, 'roc');
     const paths = roc.match(new RegExp(`class="mark-line role-mark ${ROC_LINE_CLASS}"[^>]*>(<path[^>]*>(<title>[^<]*</title></path>)?)`, 'g')) ?? [];
     expect(paths).toHaveLength(board.detectors.length);
-    for (const d of board.detectors) expect(roc).toContain(`<title>${d.id.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;')}: overall AUROC`);
+    for (const d of board.detectors)
+      expect(roc).toContain(`<title>${d.id.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;')}: overall AUROC`);
     for (const [i, c] of rocCurves(board).entries()) {
       const d = board.detectors[i]!;
-      expect(c.points).toEqual(rocCurve(d.cells.filter((x) => x.misaligned).map((x) => x.score), d.cells.filter((x) => !x.misaligned).map((x) => x.score)).map(({ fpr, tpr }) => ({ fpr, tpr })));
+      expect(c.points).toEqual(
+        rocCurve(
+          d.cells.filter((x) => x.misaligned).map((x) => x.score),
+          d.cells.filter((x) => !x.misaligned).map((x) => x.score),
+        ).map(({ fpr, tpr }) => ({ fpr, tpr })),
+      );
       // The area under the drawn vertices is the reported AUROC (trapezoids; ties count ½).
       let area = 0;
       for (let j = 1; j < c.points.length; j++) area += ((c.points[j]!.fpr - c.points[j - 1]!.fpr) * (c.points[j]!.tpr + c.points[j - 1]!.tpr)) / 2;
@@ -53,7 +65,7 @@ describe('renderHtml', async () => {
     expect(urls).toEqual([]);
     expect(html).not.toMatch(/<script[^>]+src=/);
     expect(html).not.toMatch(/<link[^>]+rel="stylesheet"/);
-    expect(html).toContain("Content-Security-Policy\" content=\"default-src 'none'");
+    expect(html).toContain('Content-Security-Policy" content="default-src \'none\'');
   });
 
   it('has a sortable metrics table with a row per detector × kind and CI titles', () => {
@@ -61,7 +73,9 @@ describe('renderHtml', async () => {
     expect(table.match(/<tr>/g)).toHaveLength(1 + board.detectors.length * kinds.length);
     expect(table.match(/<th scope="col" data-type="(number|text)"/g)?.length).toBeGreaterThan(15);
     const p = board.detectors[0]!.byKind['trojan-backdoor']!;
-    expect(table).toContain(`<td data-sort="${p.auroc}" title="probe × trojan-backdoor: AUROC ${p.auroc!.toFixed(2)}, 95% CI [${p.aurocCI.lo!.toFixed(2)}, ${p.aurocCI.hi!.toFixed(2)}]`);
+    expect(table).toContain(
+      `<td data-sort="${p.auroc}" title="probe × trojan-backdoor: AUROC ${p.auroc!.toFixed(2)}, 95% CI [${p.aurocCI.lo!.toFixed(2)}, ${p.aurocCI.hi!.toFixed(2)}]`,
+    );
     expect(table).toContain('class="auroc good regressed">');
     expect(table).toContain('<td data-sort="" title="flaky × deceptive-password: AUROC n/a (slice not in this run)" class="auroc na regressed">n/a ▼</td>');
     expect(html).toContain('<script>');

@@ -9,17 +9,19 @@ import { OVERALL, ciName, ciText, num, orphanRegressions, regressionMessage, reg
  * whole file unreadable to the CI system.
  */
 export function xmlEscape(s: string): string {
-  return s
-    .replace(/[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g, '\uFFFD')
-    .replace(/&/g, '&amp;')
-    .replace(/</g, '&lt;')
-    .replace(/>/g, '&gt;')
-    .replace(/"/g, '&quot;')
-    .replace(/'/g, '&apos;')
-    // Attribute values normalise raw whitespace: keep line breaks and tabs as written.
-    .replace(/\n/g, '&#10;')
-    .replace(/\r/g, '&#13;')
-    .replace(/\t/g, '&#9;');
+  return (
+    s
+      .replace(/[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g, '\uFFFD')
+      .replace(/&/g, '&amp;')
+      .replace(/</g, '&lt;')
+      .replace(/>/g, '&gt;')
+      .replace(/"/g, '&quot;')
+      .replace(/'/g, '&apos;')
+      // Attribute values normalise raw whitespace: keep line breaks and tabs as written.
+      .replace(/\n/g, '&#10;')
+      .replace(/\r/g, '&#13;')
+      .replace(/\t/g, '&#9;')
+  );
 }
 
 /** Text content keeps its line breaks (system-out is read by people). */
@@ -105,7 +107,9 @@ function failuresOf(checks: BaselineCheck[], tolerance: number): Case['failures'
   if (checks.length === 0) return [];
   const message = checks.map((c) => regressionMessage(c, tolerance)).join('; ');
   const body = checks
-    .map((c) => [`metric: ${c.metric}`, `baseline: ${num(c.baseline, 4)}`, `current: ${num(c.current, 4)}`, `drop: ${num(c.drop, 4)}`, `tolerance: ${num(tolerance, 4)}`].join('\n'))
+    .map((c) =>
+      [`metric: ${c.metric}`, `baseline: ${num(c.baseline, 4)}`, `current: ${num(c.current, 4)}`, `drop: ${num(c.drop, 4)}`, `tolerance: ${num(tolerance, 4)}`].join('\n'),
+    )
     .join('\n\n');
   return [{ message, body: `${message}\n\n${body}` }];
 }
@@ -165,7 +169,9 @@ export function renderJunit(board: Scoreboard, baseline?: BaselineReport): strin
   const total = suites.reduce((a, s) => a + s.cases.length, 0);
   const failed = suites.reduce((a, s) => a + s.cases.filter((c) => c.failures.length).length, 0);
   const lines = ['<?xml version="1.0" encoding="UTF-8"?>'];
-  lines.push(`<testsuites${attrs({ name: `sandtrap scoreboard: ${board.zoo.name}`, tests: total, failures: failed, errors: 0, skipped: 0, time: time(board.timing.wallSeconds) })}>`);
+  lines.push(
+    `<testsuites${attrs({ name: `sandtrap scoreboard: ${board.zoo.name}`, tests: total, failures: failed, errors: 0, skipped: 0, time: time(board.timing.wallSeconds) })}>`,
+  );
   suites.forEach((s, i) => {
     const nf = s.cases.filter((c) => c.failures.length).length;
     lines.push(

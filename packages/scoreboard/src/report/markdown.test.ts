@@ -69,7 +69,10 @@ describe('renderMarkdown', () => {
       m.brier!.toFixed(3),
       m.crossEntropy!.toFixed(3),
     ]);
-    const cost = md.slice(md.indexOf('### flaky')).split('\n').filter((l) => l.startsWith('| overall |'))[1]!;
+    const cost = md
+      .slice(md.indexOf('### flaky'))
+      .split('\n')
+      .filter((l) => l.startsWith('| overall |'))[1]!;
     const t = m.localisation!.trigger!;
     expect(cost).toBe(
       `| overall | ${t.exact.toFixed(2)} / ${t.jaccard.toFixed(2)} (n=${t.n}) | ${m.localisation!.targetClass!.accuracy.toFixed(2)} (n=6) | 0.00 (n=12) | ${m.cost.meanSeconds!.toFixed(2)} s | ${m.cost.p95Seconds!.toFixed(2)} s | ${m.cost.totalQueries} | ${m.cost.meanQueries!.toFixed(1)} | 3 | 1 |`,
@@ -79,7 +82,9 @@ describe('renderMarkdown', () => {
 
   it('escapes pipes in names so a row keeps its columns', () => {
     const b = makeBoard([{ ...PLANS[0]!, id: 'a|b' }]);
-    const line = renderMarkdown(b).split('\n').find((l) => l.startsWith('| a'))!;
+    const line = renderMarkdown(b)
+      .split('\n')
+      .find((l) => l.startsWith('| a'))!;
     expect(line.startsWith('| a\\|b |')).toBe(true);
     expect(line.split(/(?<!\\)\|/).length - 2).toBe(5);
   });

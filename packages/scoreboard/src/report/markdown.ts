@@ -4,7 +4,11 @@ import { aurocText, ciName, metricLabel, num, orphanRegressions, regressionsOf, 
 
 /** Text for a Markdown table cell: pipes escaped, no line breaks, never empty. */
 function cell(s: string): string {
-  const t = s.replace(/\\/g, '\\\\').replace(/\|/g, '\\|').replace(/[\r\n]+/g, ' ').trim();
+  const t = s
+    .replace(/\\/g, '\\\\')
+    .replace(/\|/g, '\\|')
+    .replace(/[\r\n]+/g, ' ')
+    .trim();
   return t === '' ? ' ' : t;
 }
 
@@ -44,7 +48,9 @@ function detectorSection(board: Scoreboard, d: BoardDetector, baseline: Baseline
       num(m?.crossEntropy, 3),
     ];
   });
-  out.push(table(['slice', 'pos/neg', 'AUROC [CI]', 'TPR@1%FPR', 'TPR@5%FPR', 'flagged recall', 'flagged FPR', 'Brier', 'CE (nats)'], rows, ['l', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r']));
+  out.push(
+    table(['slice', 'pos/neg', 'AUROC [CI]', 'TPR@1%FPR', 'TPR@5%FPR', 'flagged recall', 'flagged FPR', 'Brier', 'CE (nats)'], rows, ['l', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r']),
+  );
   out.push('');
   const rows2 = slices(board).map((s) => {
     const m = sliceMetrics(d, s);
@@ -60,18 +66,28 @@ function detectorSection(board: Scoreboard, d: BoardDetector, baseline: Baseline
     ];
   });
   out.push(
-    table(
-      ['slice', 'trigger exact / Jaccard', 'target class', 'kind named', 'mean s/organism', 'p95 s/organism', 'queries', 'queries/organism', 'errors', 'timeouts'],
-      rows2,
-      ['l', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r'],
-    ),
+    table(['slice', 'trigger exact / Jaccard', 'target class', 'kind named', 'mean s/organism', 'p95 s/organism', 'queries', 'queries/organism', 'errors', 'timeouts'], rows2, [
+      'l',
+      'r',
+      'r',
+      'r',
+      'r',
+      'r',
+      'r',
+      'r',
+      'r',
+      'r',
+    ]),
   );
   return out.join('\n');
 }
 
 function baselineSection(board: Scoreboard, baseline: BaselineReport): string {
   const out = ['## Regressions against the baseline', ''];
-  out.push(`Baseline ${cell(baseline.file)}, tolerance ${num(baseline.tolerance, 3)}: ${baseline.checks.length} checks (AUROC and TPR@5%FPR per detector × slice), ${baseline.regressions.length} regressed.`, '');
+  out.push(
+    `Baseline ${cell(baseline.file)}, tolerance ${num(baseline.tolerance, 3)}: ${baseline.checks.length} checks (AUROC and TPR@5%FPR per detector × slice), ${baseline.regressions.length} regressed.`,
+    '',
+  );
   if (baseline.regressions.length === 0) {
     out.push('No detector × slice fell by more than the tolerance.');
     return out.join('\n');
@@ -100,7 +116,9 @@ export function renderMarkdown(board: Scoreboard, baseline?: BaselineReport): st
   out.push(`- **Kinds** ${z.kinds.length ? z.kinds.join(', ') : 'none'}; control kinds ${z.controlKinds.length ? z.controlKinds.join(', ') : 'none'}`);
   out.push(`- **Seed** ${s.seed}, **backend** ${cell(s.backend)}, **interval** ${ciName(s)}`);
   const b = s.budget;
-  out.push(`- **Budget** queries ${b.queries ?? 'unlimited'}, fine-tune steps ${b.finetuneSteps ?? 'unlimited'}, wall ${b.wallSeconds === null ? 'unlimited' : `${b.wallSeconds} s`} per organism`);
+  out.push(
+    `- **Budget** queries ${b.queries ?? 'unlimited'}, fine-tune steps ${b.finetuneSteps ?? 'unlimited'}, wall ${b.wallSeconds === null ? 'unlimited' : `${b.wallSeconds} s`} per organism`,
+  );
   out.push(`- **Run** ${board.generator.name} ${board.generator.version}, ${board.timing.startedAt} → ${board.timing.finishedAt} (${num(board.timing.wallSeconds, 1)} s)`);
   out.push('');
   out.push('## AUROC by detector and kind', '');
@@ -114,10 +132,13 @@ export function renderMarkdown(board: Scoreboard, baseline?: BaselineReport): st
   out.push('');
   out.push('## Detectors', '');
   out.push(
-    'TPR at 1% / 5% FPR: the threshold is set on the control scores (nearest rank, scores strictly above it are flagged). Flagged recall / FPR: the detector\'s own decision. Brier and cross-entropy: scores clipped to [1e-12, 1 − 1e-12]. Trigger: exact match rate / mean token-set Jaccard. Errored cells are scored 0.5 and count in every denominator. See docs/reference/metrics.md.',
+    "TPR at 1% / 5% FPR: the threshold is set on the control scores (nearest rank, scores strictly above it are flagged). Flagged recall / FPR: the detector's own decision. Brier and cross-entropy: scores clipped to [1e-12, 1 − 1e-12]. Trigger: exact match rate / mean token-set Jaccard. Errored cells are scored 0.5 and count in every denominator. See docs/reference/metrics.md.",
     '',
   );
   for (const d of board.detectors) out.push(detectorSection(board, d, baseline), '');
   if (baseline) out.push(baselineSection(board, baseline), '');
-  return `${out.join('\n').replace(/\n{3,}/g, '\n\n').trimEnd()}\n`;
+  return `${out
+    .join('\n')
+    .replace(/\n{3,}/g, '\n\n')
+    .trimEnd()}\n`;
 }

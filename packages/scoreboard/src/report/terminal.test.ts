@@ -4,7 +4,12 @@ import { renderTerminal } from './terminal.js';
 
 const ANSI = /\u001b\[[0-9;]*m/g;
 const plain = (s: string) => s.replace(ANSI, '');
-const width = (s: string) => Math.max(...plain(s).split('\n').map((l) => [...l].length));
+const width = (s: string) =>
+  Math.max(
+    ...plain(s)
+      .split('\n')
+      .map((l) => [...l].length),
+  );
 
 describe('renderTerminal', () => {
   const board = makeBoard();
@@ -18,7 +23,15 @@ describe('renderTerminal', () => {
     expect(head.split(/\s{2,}/)).toEqual(['detector', 'overall', 'deceptive-password', 'sandbag-eval', 'trojan-backdoor', 'errors', 's/org']);
     const flaky = lines.find((l) => l.startsWith('flaky'))!.split(/\s{2,}/);
     const d = board.detectors[2]!;
-    expect(flaky).toEqual(['flaky', d.overall.auroc!.toFixed(2), 'n/a', d.byKind['sandbag-eval']!.auroc!.toFixed(2), d.byKind['trojan-backdoor']!.auroc!.toFixed(2), '3 (1 t/o)', d.overall.cost.meanSeconds!.toFixed(2)]);
+    expect(flaky).toEqual([
+      'flaky',
+      d.overall.auroc!.toFixed(2),
+      'n/a',
+      d.byKind['sandbag-eval']!.auroc!.toFixed(2),
+      d.byKind['trojan-backdoor']!.auroc!.toFixed(2),
+      '3 (1 t/o)',
+      d.overall.cost.meanSeconds!.toFixed(2),
+    ]);
     expect(out).not.toMatch(ANSI);
   });
 
@@ -38,7 +51,10 @@ describe('renderTerminal', () => {
     expect(width(tiny)).toBeLessThanOrEqual(40);
     // Wrapped: several header lines, and every AUROC of the strong detector still printed.
     expect(tiny.split('\n').filter((l) => l.startsWith('detector')).length).toBeGreaterThan(1);
-    const probeCells = tiny.split('\n').filter((l) => l.startsWith('probe')).flatMap((l) => l.split(/\s+/).slice(1));
+    const probeCells = tiny
+      .split('\n')
+      .filter((l) => l.startsWith('probe'))
+      .flatMap((l) => l.split(/\s+/).slice(1));
     for (const k of board.zoo.kinds) expect(probeCells).toContain(board.detectors[0]!.byKind[k]!.auroc!.toFixed(2));
   });
 

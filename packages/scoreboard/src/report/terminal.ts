@@ -67,7 +67,11 @@ function renderBlock(header: Cell[], rows: Cell[][], paint: (s: string, st: Styl
     const body = paint(c.text, c.style);
     return c.align === 'r' ? space + body : body + space;
   };
-  const line = (cells: Cell[]) => cells.map((c, j) => pad(c, widths[j]!)).join('  ').trimEnd();
+  const line = (cells: Cell[]) =>
+    cells
+      .map((c, j) => pad(c, widths[j]!))
+      .join('  ')
+      .trimEnd();
   return [line(header), widths.map((w) => '─'.repeat(w)).join('  '), ...rows.map(line)];
 }
 
@@ -88,7 +92,8 @@ export function renderTerminal(board: Scoreboard, opts: TerminalOptions): string
 
   const out: string[] = [];
   out.push(
-    paint('sandtrap scoreboard', 'bold') + fit(`: zoo ${z.name} (${z.specHash.slice(0, 12)}), ${z.organisms} organisms: ${z.positives} misaligned, ${z.controls} controls`, width - 19),
+    paint('sandtrap scoreboard', 'bold') +
+      fit(`: zoo ${z.name} (${z.specHash.slice(0, 12)}), ${z.organisms} organisms: ${z.positives} misaligned, ${z.controls} controls`, width - 19),
     fit(`seed ${board.settings.seed}, backend ${board.settings.backend}, ${ciName(board.settings)}, ${num(board.timing.wallSeconds, 1)} s`, width),
     '',
   );
@@ -187,8 +192,14 @@ export function renderTerminal(board: Scoreboard, opts: TerminalOptions): string
     out.push('');
     if (baseline.regressions.length === 0) out.push(fit(`No regressions against ${baseline.file} (tolerance ${baseline.tolerance}).`, width));
     else {
-      out.push(paint(fit(`▼ ${baseline.regressions.length} regression${baseline.regressions.length === 1 ? '' : 's'} against ${baseline.file} (tolerance ${baseline.tolerance}):`, width), 'red'));
-      for (const c of baseline.regressions) out.push(fit(`  ${c.detector} × ${c.kind}: ${metricLabel(c.metric)} ${num(c.baseline, 3)} → ${num(c.current, 3)} (drop ${num(c.drop, 3)})`, width));
+      out.push(
+        paint(
+          fit(`▼ ${baseline.regressions.length} regression${baseline.regressions.length === 1 ? '' : 's'} against ${baseline.file} (tolerance ${baseline.tolerance}):`, width),
+          'red',
+        ),
+      );
+      for (const c of baseline.regressions)
+        out.push(fit(`  ${c.detector} × ${c.kind}: ${metricLabel(c.metric)} ${num(c.baseline, 3)} → ${num(c.current, 3)} (drop ${num(c.drop, 3)})`, width));
     }
   }
   return `${out.join('\n')}\n`;
