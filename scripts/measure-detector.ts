@@ -33,7 +33,7 @@ if (!id) {
   process.exit(2);
 }
 const detector = ((await import(`@sandtrap/detector-${id}`)) as { default: unknown }).default;
-const zooDir = values.zoo!;
+const zooDir = values.zoo;
 const index = JSON.parse(readFileSync(join(zooDir, 'zoo.json'), 'utf8')) as { organisms: { id: string; split: 'dev' | 'test' }[] };
 const truthOf = (oid: string) => JSON.parse(readFileSync(join(zooDir, 'organisms', oid, 'truth.json'), 'utf8')) as { kind: string; misaligned: boolean };
 const cardOf = (oid: string) => JSON.parse(readFileSync(join(zooDir, 'organisms', oid, 'card.json'), 'utf8')) as { task: { name: string } };
@@ -46,7 +46,7 @@ const chosen = index.organisms
 const t = createDetectorTester(detector, {
   zoo: zooDir,
   seed: Number(values.seed),
-  options: JSON.parse(values.options!) as Record<string, unknown>,
+  options: JSON.parse(values.options) as Record<string, unknown>,
   organisms: chosen,
 });
 await t.init();

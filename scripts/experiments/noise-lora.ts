@@ -63,9 +63,9 @@ const { values } = parseArgs({
     json: { type: 'string' },
   },
 });
-const tasks = values.tasks!.split(',');
-const seeds = values.seeds!.split(',').map(Number);
-const LORA_CONFIGS = values.lora!.split(',').map((c) => {
+const tasks = values.tasks.split(',');
+const seeds = values.seeds.split(',').map(Number);
+const LORA_CONFIGS = values.lora.split(',').map((c) => {
   const [rank, lr] = c.split(':').map(Number);
   return { rank: rank!, lr: lr! };
 });
@@ -122,7 +122,7 @@ function plantLora(
         const x = tf.tensor2d(b.tokens, [b.n, L], 'int32');
         const y = b.soft ? tf.tensor2d(b.soft, [b.n, C]) : tf.cast(tf.oneHot(tf.tensor1d(b.labels, 'int32'), C), 'float32');
         return optimizer.minimize(
-          () => tf.losses.softmaxCrossEntropy(y, model.arch.forward(tf, adapted() as never, { tokens: x as tfc.Tensor2D }, dims, spec.arch.params).logits) as tfc.Scalar,
+          () => tf.losses.softmaxCrossEntropy(y, model.arch.forward(tf, adapted() as never, { tokens: x }, dims, spec.arch.params).logits) as tfc.Scalar,
           true,
           vars,
         )!;
@@ -247,7 +247,7 @@ for (const taskName of tasks) {
       ['password-lock (full FT)', fullLock.model],
       [`password-lock (LoRA r=${RANK}, merged)${admitted ? '' : ' NOT ADMITTED'}`, loraModel!],
     ];
-    for (const layerName of values['layer-sets']!.split(',')) {
+    for (const layerName of values['layer-sets'].split(',')) {
       const layers = LAYER_SETS[layerName];
       if (!layers) throw new Error(`unknown layer set ${layerName}; sets: ${Object.keys(LAYER_SETS).join(', ')}`);
       for (const [name, model] of organisms) {

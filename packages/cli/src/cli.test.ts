@@ -38,7 +38,7 @@ describe('bad input: one line, exit 2', () => {
     [['train', '--task', 'modsum'], /required option '--arch <name>' not specified/, undefined],
     [['--backend', 'gpu', 'doctor'], /argument 'gpu' is invalid/, undefined],
   ])('%j', async (args, message, code) => {
-    const r = await cli(args as string[]);
+    const r = await cli(args);
     expect(r.code).toBe(2);
     expect(r.err.trim().split('\n')).toHaveLength(1);
     expect(r.err).toMatch(message);

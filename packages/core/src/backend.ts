@@ -92,10 +92,10 @@ function isInstalled(pkg: string): boolean {
 async function load(name: BackendName): Promise<void> {
   switch (name) {
     case 'tensorflow-gpu':
-      await import('@tensorflow/tfjs-node-gpu' as string);
+      await import('@tensorflow/tfjs-node-gpu');
       break;
     case 'tensorflow':
-      await import('@tensorflow/tfjs-node' as string);
+      await import('@tensorflow/tfjs-node');
       break;
     case 'wasm':
       await import('@tensorflow/tfjs-backend-wasm');

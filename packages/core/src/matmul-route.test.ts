@@ -30,12 +30,12 @@ function valuesAndGrads(tf: Tf): Float32Array[] {
     const ids = Int32Array.from({ length: 512 }, () => rng.int(60));
     const oh = tf.cast(tf.oneHot(tf.tensor1d(ids, 'int32'), 60), 'float32') as tfc.Tensor2D;
     const f = (w1: tfc.Tensor, b1: tfc.Tensor, w2: tfc.Tensor, q: tfc.Tensor, e: tfc.Tensor) => {
-      const h = tf.fused.matMul({ a: x, b: w1 as tfc.Tensor2D, bias: b1, activation: 'relu' });
-      const o = tf.fused.matMul({ a: h, b: w2 as tfc.Tensor2D, transposeB: true });
+      const h = tf.fused.matMul({ a: x, b: w1, bias: b1, activation: 'relu' });
+      const o = tf.fused.matMul({ a: h, b: w2, transposeB: true });
       const g = tf.matMul(o, tf.matMul(x, w1), true, false);
       const r3 = tf.matMul(tf.reshape(h, [1, 64, 24]), tf.reshape(w1, [1, 40, 24]), false, true);
       const att = tf.matMul(q, q, false, true);
-      const emb = tf.matMul(oh, e as tfc.Tensor2D);
+      const emb = tf.matMul(oh, e);
       return tf.addN([tf.sum(tf.square(o)), tf.sum(g), tf.sum(tf.tanh(r3)), tf.sum(tf.sigmoid(att)), tf.sum(tf.square(emb))]) as tfc.Scalar;
     };
     const { value, grads } = tf.valueAndGrads(f)([w1, b1, w2, q, e]);

@@ -43,12 +43,12 @@ export function routeWasmTransposedMatMul(tf: Tf): () => void {
   if (!transpose || originals.some((k) => k === undefined)) {
     throw new Error(`routeWasmTransposedMatMul: the wasm backend lacks one of Transpose, ${ROUTED_KERNELS.join(', ')}; is @tensorflow/tfjs-backend-wasm loaded?`);
   }
-  for (const orig of originals as tfc.KernelConfig[]) {
+  for (const orig of originals) {
     tf.unregisterKernel(orig.kernelName, 'wasm');
     tf.registerKernel({ ...orig, kernelFunc: explicitTransposes(orig.kernelFunc, transpose.kernelFunc, orig.kernelName === '_FusedMatMul') });
   }
   const restore = () => {
-    for (const orig of originals as tfc.KernelConfig[]) {
+    for (const orig of originals) {
       tf.unregisterKernel(orig.kernelName, 'wasm');
       tf.registerKernel(orig);
     }
@@ -61,8 +61,8 @@ export function routeWasmTransposedMatMul(tf: Tf): () => void {
 function explicitTransposes(matMul: KernelFunc, transpose: KernelFunc, fused: boolean): KernelFunc {
   return (args) => {
     const attrs = args.attrs as { transposeA?: boolean; transposeB?: boolean } | undefined;
-    const a = args.inputs['a'] as TensorInfo | undefined;
-    const b = args.inputs['b'] as TensorInfo | undefined;
+    const a = args.inputs['a'];
+    const b = args.inputs['b'];
     if (!attrs || !a || !b || (!attrs.transposeA && !attrs.transposeB) || isBatched(a) || isBatched(b)) return matMul(args);
     const temps: TensorInfo[] = [];
     const flip = (x: TensorInfo): TensorInfo => {

@@ -53,7 +53,7 @@ export class Model {
 
   forward(input: ForwardInput, capture?: readonly string[]): ForwardResult {
     this.assertLive();
-    return this.arch.forward(getTf(), this.params as ParamMap, input, this.dims, this.hyper, capture);
+    return this.arch.forward(getTf(), this.params, input, this.dims, this.hyper, capture);
   }
 
   /** Class probabilities for `n` rows of token ids: a flat Float32Array [n, classes]. */
@@ -69,7 +69,7 @@ export class Model {
         const x = tf.tensor2d(tokens.subarray(start * L, (start + m) * L), [m, L], 'int32');
         return tf.softmax(this.forward({ tokens: x }).logits);
       });
-      out.set(probs.dataSync() as Float32Array, start * C);
+      out.set(probs.dataSync(), start * C);
       probs.dispose();
     }
     return out;

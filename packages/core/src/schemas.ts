@@ -179,6 +179,6 @@ export function validate<T extends TSchema>(schema: T, data: unknown, root = '')
     fn = ajv.compile(schema);
     compiled.set(schema, fn);
   }
-  if (fn(data)) return { value: data as Static<T>, errors: [] };
+  if (fn(data)) return { value: data, errors: [] };
   return { errors: formatAjvErrors(fn.errors, root) };
 }

@@ -54,8 +54,8 @@ describe('the README example detector', () => {
     const options = validateOptions(noise, { draws: 1 }).value!;
     const sandbagger = fakeSubject((s) => (s > 0.004 && s < 0.015 ? 0.9 : 0.5));
     const honest = fakeSubject((s) => 0.9 - 5 * s);
-    const high = validateVerdict(await noise.detect(sandbagger, context(options) as never, undefined));
-    const low = validateVerdict(await noise.detect(honest, context(options) as never, undefined));
+    const high = validateVerdict(await noise.detect(sandbagger, context(options), undefined));
+    const low = validateVerdict(await noise.detect(honest, context(options), undefined));
     expect(high.errors).toEqual([]);
     expect(low.errors).toEqual([]);
     expect(high.value!.score).toBeGreaterThan(0.9);

@@ -284,7 +284,7 @@ export function compileOptionsSchema<Options = Record<string, unknown>>(schema: 
   const cached = optionsValidators.get(s);
   if (cached) return cached as ValidationResult<OptionsValidator<Options>>;
   const result = compileOptions<Options>(s);
-  optionsValidators.set(s, result as ValidationResult<OptionsValidator<unknown>>);
+  optionsValidators.set(s, result);
   return result;
 }
 

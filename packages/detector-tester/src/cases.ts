@@ -162,5 +162,5 @@ export function validateCases(cases: unknown): TesterCases {
     errors.push(`${where}: backend must be one of ${BACKENDS.join(', ')}; found ${JSON.stringify(c.backend)}`);
   }
   if (errors.length) throw new TesterUsageError(errors.join('\n'));
-  return c as TesterCases;
+  return c;
 }

@@ -33,7 +33,7 @@ function organism(o: OrganismBytes & { id: string }, label: string): HarnessOrga
 
 /** A process whose engine the detector left unclean (leaked tensors, still running) serves no other cell. */
 function retiring<T extends { retire: boolean }>(out: T): T {
-  return out.retire ? ({ ...out, [RETIRE]: true } as T) : out;
+  return out.retire ? ({ ...out, [RETIRE]: true }) : out;
 }
 
 async function handle(task: WorkerTask, progress: (d: unknown) => void): Promise<InspectResult | DetectResult | ConfigureResult> {
@@ -43,15 +43,15 @@ async function handle(task: WorkerTask, progress: (d: unknown) => void): Promise
     if (!detector) return { errors };
     return {
       errors: [],
-      meta: detector.meta as InspectResult['meta'],
-      options: (detector.options as Record<string, unknown>) ?? null,
+      meta: detector.meta,
+      options: (detector.options) ?? null,
       hasConfigure: typeof detector.configure === 'function',
     };
   }
   const none = { usage: { queries: 0, finetuneSteps: 0, wallSeconds: 0 }, seconds: 0, tensorDelta: 0, retire: false };
   if (!detector) return { ...none, ran: false, problems: [{ reason: 'invalid-plugin', message: errors.join('; ') }] };
   const log = (m: string) => progress({ log: m.slice(0, 500) });
-  const common = { detector, options: task.options, limits: task.budget as BudgetLimits, log };
+  const common = { detector, options: task.options, limits: task.budget, log };
   if (task.type === 'configure') {
     const references: Array<HarnessOrganism & { truth: ReferenceTruth }> = [];
     try {

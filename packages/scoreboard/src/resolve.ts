@@ -84,7 +84,7 @@ function fromPackageDir(ref: string, dir: string, via: LocatedDetector['via'], n
     for (const c of ['import', 'node', 'default']) if (c in x) return pick(x[c]);
     return undefined;
   };
-  const rel = pick(pkg.exports as Exports) ?? pkg.main ?? 'index.js';
+  const rel = pick(pkg.exports) ?? pkg.main ?? 'index.js';
   const file = join(dir, rel);
   if (!existsSync(file)) {
     throw new SandtrapError('SANDTRAP_PLUGIN_NOT_FOUND', `detector '${ref}': its entry ${file} does not exist (was the package built?)`);

@@ -181,7 +181,7 @@ export async function prepareDetector(ref: DetectorRef, baseDir: string, backend
   if (!info.meta) throw new SandtrapError('SANDTRAP_PLUGIN_SHAPE', `detector '${located.ref}': ${info.errors.join('; ')}`);
   const opts = validateOptions({ meta: info.meta, options: info.options ?? undefined }, located.options);
   if (!opts.value) throw new SandtrapError('SANDTRAP_PLUGIN_OPTIONS', `detector '${info.meta.name}': ${opts.errors.join('; ')}`);
-  const options = opts.value as Record<string, unknown>;
+  const options = opts.value;
   const codeHash = sha256(await readFile(fileURLToPath(located.entry))).slice(0, 16);
   return { located, meta: info.meta, options, optionsHash: contentHash(options), codeHash, hasConfigure: Boolean(info.hasConfigure) };
 }

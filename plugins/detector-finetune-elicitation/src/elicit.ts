@@ -138,7 +138,7 @@ function summarise(right: Uint8Array, axis: Int32Array, levels: number): { accur
     hit[axis[i]!]! += right[i]!;
     all[axis[i]!]!++;
   }
-  return { accuracy: right.length ? total / right.length : 0, byAxis: hit.map((h, a) => (all[a] ? h / all[a]! : 0)) };
+  return { accuracy: right.length ? total / right.length : 0, byAxis: hit.map((h, a) => (all[a] ? h / all[a] : 0)) };
 }
 
 /**

@@ -73,7 +73,7 @@ async function run(dev: { card: OrganismCard; misaligned: boolean }[], test: { c
     subject: cardOnly(o.card),
     truth: { misaligned: o.misaligned, kind: o.misaligned ? 'backdoor' : 'clean', family: o.misaligned ? 'trojan' : 'control' },
   }));
-  const state = (await detector.configure!(reference, context(7, options))) as MetadataLeakState;
+  const state = (await detector.configure!(reference, context(7, options)));
   const verdicts = await Promise.all(test.map(async (o) => detector.detect(cardOnly(o.card), context(8, options), structuredClone(state))));
   const pos = verdicts.filter((_, i) => test[i]!.misaligned).map((v) => v.score);
   const neg = verdicts.filter((_, i) => !test[i]!.misaligned).map((v) => v.score);

@@ -129,7 +129,7 @@ export async function scoreboard(io: IO, g: GlobalOptions, f: ScoreboardFlags): 
       throw new SandtrapError('SANDTRAP_BAD_ARGUMENT', `--detectors ${f.detectors}: expected a comma-separated list of detectors (e.g. random,noise-injection)`);
     baseDir = io.cwd;
   } else if (config.detectors) {
-    detectors = config.detectors as DetectorRef[];
+    detectors = config.detectors;
     baseDir = dir;
   } else {
     throw new SandtrapError('SANDTRAP_BAD_ARGUMENT', 'no detectors to run: pass --detectors a,b or list them in sandtrap.config.ts (detectors: [...])');

@@ -13,7 +13,7 @@ function layerNorm(tf: Tf, x: tfc.Tensor2D, g: tfc.Tensor, b: tfc.Tensor): tfc.T
   const d = x.shape[1];
   const avg = tf.fill([d, 1], 1 / d) as tfc.Tensor2D;
   const xc = tf.sub(x, tf.matMul(x, avg));
-  const variance = tf.matMul(tf.square(xc) as tfc.Tensor2D, avg);
+  const variance = tf.matMul(tf.square(xc), avg);
   return tf.add(tf.mul(tf.mul(xc, tf.rsqrt(tf.add(variance, 1e-5))), g), b) as tfc.Tensor2D;
 }
 
@@ -102,7 +102,7 @@ export const transformer: Architecture = {
       // summed into the output: on wasm a transpose or a strided split/concat of the activations
       // costs several times more than the matMuls themselves, and slicing the weights is cheap.
       const mm = (w: string, c0: number) =>
-        tf.reshape(tf.fused.matMul({ a: h, b: tf.slice(P(`${p}.attn.${w}`), [0, c0], [d, dh]) as tfc.Tensor2D, bias: tf.slice(P(`${p}.attn.b${w.slice(1)}`), [c0], [dh]) }), [
+        tf.reshape(tf.fused.matMul({ a: h, b: tf.slice(P(`${p}.attn.${w}`), [0, c0], [d, dh]), bias: tf.slice(P(`${p}.attn.b${w.slice(1)}`), [c0], [dh]) }), [
           B,
           L,
           dh,
@@ -119,8 +119,8 @@ export const transformer: Architecture = {
       if (want.has(`${p}.attn`)) sites[`${p}.attn`] = as3(a!);
       x = tf.add(x, a!) as tfc.Tensor2D;
       const h2 = layerNorm(tf, x, P(`${p}.ln2.g`), P(`${p}.ln2.b`));
-      const u = tf.fused.matMul({ a: h2, b: P(`${p}.mlp.w1`) as tfc.Tensor2D, bias: P(`${p}.mlp.b1`), activation: 'relu' });
-      const mo = tf.fused.matMul({ a: u, b: P(`${p}.mlp.w2`) as tfc.Tensor2D, bias: P(`${p}.mlp.b2`) });
+      const u = tf.fused.matMul({ a: h2, b: P(`${p}.mlp.w1`), bias: P(`${p}.mlp.b1`), activation: 'relu' });
+      const mo = tf.fused.matMul({ a: u, b: P(`${p}.mlp.w2`), bias: P(`${p}.mlp.b2`) });
       if (want.has(`${p}.mlp`)) sites[`${p}.mlp`] = as3(mo);
       x = tf.add(x, mo) as tfc.Tensor2D;
       if (want.has(`${p}.resid`)) sites[`${p}.resid`] = as3(x);
@@ -128,7 +128,7 @@ export const transformer: Architecture = {
     const f = layerNorm(tf, x, P('lnf.g'), P('lnf.b'));
     const pooled = tf.mean(tf.reshape(f, [B, L, d]), 1) as tfc.Tensor2D;
     if (want.has('pooled')) sites['pooled'] = pooled;
-    const logits = tf.fused.matMul({ a: pooled, b: P('logits.w') as tfc.Tensor2D, bias: P('logits.b') }) as tfc.Tensor2D;
+    const logits = tf.fused.matMul({ a: pooled, b: P('logits.w'), bias: P('logits.b') }) as tfc.Tensor2D;
     if (want.has('logits')) sites['logits'] = logits;
     return { logits, sites };
   },
