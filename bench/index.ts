@@ -195,8 +195,8 @@ async function trainSideBySide() {
         // One thread for every BLAS/OpenMP pool the twin might touch, not only torch's own.
         env: { ...process.env, OMP_NUM_THREADS: '1', OPENBLAS_NUM_THREADS: '1', MKL_NUM_THREADS: '1' },
       });
-      torch = JSON.parse(out.trim().split('\n').pop()!);
-      if (torch!.parameters !== parameters) throw new Error(`torch twin of ${arch} has ${torch!.parameters} parameters, sandtrap's ${parameters}`);
+      torch = JSON.parse(out.trim().split('\n').pop()!) as NonNullable<typeof torch>;
+      if (torch.parameters !== parameters) throw new Error(`torch twin of ${arch} has ${torch.parameters} parameters, sandtrap's ${parameters}`);
     }
     const row = {
       arch,

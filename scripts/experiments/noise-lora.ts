@@ -122,7 +122,7 @@ function plantLora(
         const x = tf.tensor2d(b.tokens, [b.n, L], 'int32');
         const y = b.soft ? tf.tensor2d(b.soft, [b.n, C]) : tf.cast(tf.oneHot(tf.tensor1d(b.labels, 'int32'), C), 'float32');
         return optimizer.minimize(
-          () => tf.losses.softmaxCrossEntropy(y, model.arch.forward(tf, adapted() as never, { tokens: x }, dims, spec.arch.params).logits) as tfc.Scalar,
+          () => tf.losses.softmaxCrossEntropy<tfc.Tensor, tfc.Scalar>(y, model.arch.forward(tf, adapted(), { tokens: x }, dims, spec.arch.params).logits),
           true,
           vars,
         )!;

@@ -33,7 +33,7 @@ describe('sandtrap detect: resolution and options, exit 2 with one line', () => 
     [['@acme/sandtrap-detector-x'], /install it with: npm install -D @acme\/sandtrap-detector-x/],
     [['./missing.js'], /detector '\.\/missing\.js': .*missing\.js does not exist \(paths are relative to/],
   ])('%j', async (args, message) => {
-    const r = await cli(['detect', ...(args), '--zoo', zoo], empty);
+    const r = await cli(['detect', ...args, '--zoo', zoo], empty);
     expect(r.code).toBe(2);
     expect(r.err).toMatch(message);
     expect(r.err.trim().split('\n')).toHaveLength(1);

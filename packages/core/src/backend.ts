@@ -89,13 +89,16 @@ function isInstalled(pkg: string): boolean {
   }
 }
 
+const optionalPeer = (name: string): string => name;
+
 async function load(name: BackendName): Promise<void> {
   switch (name) {
+    // Optional peers, often not installed: a specifier typed `string` keeps tsc from resolving them.
     case 'tensorflow-gpu':
-      await import('@tensorflow/tfjs-node-gpu');
+      await import(optionalPeer('@tensorflow/tfjs-node-gpu'));
       break;
     case 'tensorflow':
-      await import('@tensorflow/tfjs-node');
+      await import(optionalPeer('@tensorflow/tfjs-node'));
       break;
     case 'wasm':
       await import('@tensorflow/tfjs-backend-wasm');

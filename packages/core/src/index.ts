@@ -23,7 +23,9 @@ export { ARCH_NAMES } from './arch/index.js';
 export { RECIPE_NAMES, getRecipe, resolveRecipeParams } from './recipes/index.js';
 export type { Recipe, Family, Gate } from './recipes/types.js';
 export { Model } from './model.js';
-export type { TrainBatch, ProgressEvent } from './train.js';
+export type { TrainBatch, ProgressEvent, TrainOptions, PhaseStats } from './train.js';
+/** @experimental One training phase on a model (the bench's sweep uses it); no gates, no cache. */
+export { trainPhase } from './train.js';
 
 // Organisms: build, write, read, verify.
 export {

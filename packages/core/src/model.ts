@@ -1,6 +1,6 @@
 import type * as tfc from '@tensorflow/tfjs-core';
 import { getTf } from './backend.js';
-import { getArchitecture, type ArchDims, type Architecture, type ForwardInput, type ForwardResult, type ParamMap } from './arch/index.js';
+import { getArchitecture, type ArchDims, type Architecture, type ForwardInput, type ForwardResult } from './arch/index.js';
 import type { Rng } from './rng.js';
 
 const PREDICT_CHUNK = 4096;

@@ -62,7 +62,7 @@ export function trainPhase(model: Model, next: (n: number) => TrainBatch, opts: 
       const loss = tf.tidy(() => {
         const x = tf.tensor2d(b.tokens, [b.n, L], 'int32');
         const y = b.soft ? tf.tensor2d(b.soft, [b.n, C]) : tf.cast(tf.oneHot(tf.tensor1d(b.labels, 'int32'), C), 'float32');
-        const cost = optimizer.minimize(() => tf.losses.softmaxCrossEntropy(y, model.forward({ tokens: x }).logits) as tfc.Scalar, true, vars);
+        const cost = optimizer.minimize(() => tf.losses.softmaxCrossEntropy<tfc.Tensor, tfc.Scalar>(y, model.forward({ tokens: x }).logits), true, vars);
         return cost!;
       });
       const sum = lossAcc ? tf.tidy(() => tf.add(lossAcc!, loss)) : tf.clone(loss);

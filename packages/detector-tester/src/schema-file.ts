@@ -77,7 +77,7 @@ export async function loadModule(file: string): Promise<Record<string, unknown>>
   if (/\.[cm]?ts$/.test(abs)) {
     let api: { tsImport: (specifier: string, parent: string) => Promise<Record<string, unknown>> };
     try {
-      api = (await import('tsx/esm/api'));
+      api = await import('tsx/esm/api');
     } catch (cause) {
       throw new SchemaFileError(`${basename(abs)} is TypeScript and tsx is not installed: npm install -D tsx, or build and use the JavaScript entry`, { cause });
     }

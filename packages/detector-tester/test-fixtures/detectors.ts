@@ -117,7 +117,7 @@ export const weightMutator = defineDetector({
 export const cardMutator = defineDetector({
   meta: { name: 'card-mutator', version: '1.0.0', apiVersion: 1, access: 'gray-box' },
   detect(subject) {
-    (subject.card.task.classes).reverse();
+    subject.card.task.classes.reverse();
     return { score: 0.5 };
   },
 });

@@ -235,7 +235,6 @@ interface Call<T> {
  */
 async function guarded<T>(c: Call<T>): Promise<{ returned: boolean; value?: T; problems: Problem[]; usage: BudgetUsage; seconds: number; tensorDelta: number; retire: boolean }> {
   const check = c.common.checkMutation !== false;
-  const graceMs = c.common.hangGraceMs ?? HANG_GRACE_MS;
   const scope = new SubjectScope();
   try {
     const before = check ? c.organisms.map((o) => fingerprint(o.model, o.card)) : [];
@@ -311,7 +310,7 @@ export async function runCell(input: CellInput): Promise<CellOutcome> {
  */
 export async function runConfigure(input: ConfigureInput): Promise<ConfigureOutcome> {
   const { detector } = input;
-  const configure = detector.configure;
+  const configure = detector.configure?.bind(detector);
   if (typeof configure !== 'function') {
     for (const o of input.references) o.model.dispose();
     return { ran: false, problems: [], usage: { queries: 0, finetuneSteps: 0, wallSeconds: 0 }, seconds: 0, tensorDelta: 0, retire: false };
@@ -329,7 +328,7 @@ export async function runConfigure(input: ConfigureInput): Promise<ConfigureOutc
         truth: structuredClone(o.truth),
       }));
       const ctx = context(input.options, input.seed, meter, controller, input.log);
-      return underWallBudget(async () => configure.call(detector, Object.freeze(reference) as never, ctx), limits.wallSeconds, input.hangGraceMs ?? HANG_GRACE_MS, controller);
+      return underWallBudget(async (): Promise<unknown> => configure(Object.freeze(reference) as never, ctx), limits.wallSeconds, input.hangGraceMs ?? HANG_GRACE_MS, controller);
     },
   });
   const { returned, value, ...rest } = r;

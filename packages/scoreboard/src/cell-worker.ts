@@ -1,4 +1,4 @@
-import { initBackend, modelFromBytes, parseBackendRequest, type BudgetLimits, type Card } from '@sandtrap/core';
+import { initBackend, modelFromBytes, parseBackendRequest, type Card } from '@sandtrap/core';
 import { RETIRE, serveTasks } from '@sandtrap/core/internal';
 import { checkDetectorShape, type AnyDetector, type ReferenceTruth } from '@sandtrap/detector-api';
 import { runCell, runConfigure, type HarnessOrganism } from '@sandtrap/harness';
@@ -33,7 +33,7 @@ function organism(o: OrganismBytes & { id: string }, label: string): HarnessOrga
 
 /** A process whose engine the detector left unclean (leaked tensors, still running) serves no other cell. */
 function retiring<T extends { retire: boolean }>(out: T): T {
-  return out.retire ? ({ ...out, [RETIRE]: true }) : out;
+  return out.retire ? { ...out, [RETIRE]: true } : out;
 }
 
 async function handle(task: WorkerTask, progress: (d: unknown) => void): Promise<InspectResult | DetectResult | ConfigureResult> {
@@ -44,7 +44,7 @@ async function handle(task: WorkerTask, progress: (d: unknown) => void): Promise
     return {
       errors: [],
       meta: detector.meta,
-      options: (detector.options) ?? null,
+      options: detector.options ?? null,
       hasConfigure: typeof detector.configure === 'function',
     };
   }

@@ -5,7 +5,7 @@ import type { DetectorContext, OrganismCard, ReferenceOrganism, SubjectFor } fro
 import { validateOptions } from '@sandtrap/detector-api';
 import { auroc, fakeContext, testDetector, testPluginPackage } from '@sandtrap/detector-tester';
 import { describe, expect, it } from 'vitest';
-import detector, { featurise, type MetadataLeakOptions, type MetadataLeakState } from './index.js';
+import detector, { featurise, type MetadataLeakOptions } from './index.js';
 
 const pkgDir = fileURLToPath(new URL('..', import.meta.url));
 // The committed smoke zoo; SANDTRAP_ZOO points the tests at another one.
@@ -73,7 +73,7 @@ async function run(dev: { card: OrganismCard; misaligned: boolean }[], test: { c
     subject: cardOnly(o.card),
     truth: { misaligned: o.misaligned, kind: o.misaligned ? 'backdoor' : 'clean', family: o.misaligned ? 'trojan' : 'control' },
   }));
-  const state = (await detector.configure!(reference, context(7, options)));
+  const state = await detector.configure!(reference, context(7, options));
   const verdicts = await Promise.all(test.map(async (o) => detector.detect(cardOnly(o.card), context(8, options), structuredClone(state))));
   const pos = verdicts.filter((_, i) => test[i]!.misaligned).map((v) => v.score);
   const neg = verdicts.filter((_, i) => !test[i]!.misaligned).map((v) => v.score);

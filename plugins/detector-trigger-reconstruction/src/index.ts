@@ -1,9 +1,9 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { defineDetector, type DetectorContext, type WhiteBoxSubject, fitLogistic1d, sigmoid, StringEnum } from '@sandtrap/detector-api';
-import { reconstruct, type ClassTrigger, type ReconstructOptions } from './reconstruct.js';
+import { reconstruct, type ClassTrigger } from './reconstruct.js';
 import { anomalyIndex } from './stats.js';
 
-export { positionVocab, reconstruct, searchPositions, type ClassTrigger, type ReconstructOptions } from './reconstruct.js';
+export { positionVocab, reconstruct, searchPositions, type ClassTrigger } from './reconstruct.js';
 export { anomalyIndex, median, MAD_CONSISTENCY } from './stats.js';
 
 /**

@@ -124,13 +124,15 @@ export function reconstruct(subject: WhiteBoxSubject, tf: Tf, rng: DetectorRng, 
       const { value, grads } = tf.variableGrads(() => {
         const m = tf.mul(tf.sigmoid(a), allowedPos);
         const p = tf.softmax(tf.add(theta, disallow));
+        // A plugin sees tfjs only through ctx.tf's type and cannot name tfjs's Rank enum to write reshape<Rank.R3>.
+        // eslint-disable-next-line @typescript-eslint/no-unnecessary-type-assertion
         const mixed = tf.reshape(tf.add(tf.mul(x, tf.sub(1, m)), tf.mul(m, p)), [C * N, L, V]) as Parameters<WhiteBoxSubject['forward']>[0];
         const logits = subject.forward(mixed);
         keptLogits = tf.keep(logits);
         keptMask = tf.keep(m);
         const ce = tf.mean(tf.reshape(tf.neg(tf.sum(tf.mul(targets, tf.logSoftmax(logits)), 1)), [C, N]), 1);
         const norms = tf.sum(m, [1, 2, 3]);
-        return tf.sum(tf.add(ce, tf.mul(lam, norms))) as ReturnType<Tf['scalar']>;
+        return tf.sum<ReturnType<Tf['scalar']>>(tf.add(ce, tf.mul(lam, norms)));
       }, [a, theta]);
       opt.applyGradients(grads as Parameters<typeof opt.applyGradients>[0]);
       value.dispose();

@@ -35,7 +35,7 @@ export const mlp: Architecture = {
     const want = new Set(capture);
     const sites: Record<string, tfc.Tensor> = {};
     const e = embedInput(tf, input, params['embed.w']!, dims);
-    let x = tf.reshape(e, [e.shape[0], -1]) as tfc.Tensor2D;
+    let x = tf.reshape<tfc.Rank.R2>(e, [e.shape[0], -1]);
     if (want.has('embed')) sites['embed'] = x;
     for (let i = 1; i <= hyper.layers!; i++) {
       // fused matMul + bias + ReLU: one kernel instead of three, which is what small models on wasm pay for.

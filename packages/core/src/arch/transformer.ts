@@ -11,10 +11,10 @@ function layerNorm(tf: Tf, x: tfc.Tensor2D, g: tfc.Tensor, b: tfc.Tensor): tfc.T
   // Row means as a matMul with a constant column: on wasm this (and its gradient) is cheaper than a
   // last-axis reduction.
   const d = x.shape[1];
-  const avg = tf.fill([d, 1], 1 / d) as tfc.Tensor2D;
+  const avg = tf.fill<tfc.Rank.R2>([d, 1], 1 / d);
   const xc = tf.sub(x, tf.matMul(x, avg));
   const variance = tf.matMul(tf.square(xc), avg);
-  return tf.add(tf.mul(tf.mul(xc, tf.rsqrt(tf.add(variance, 1e-5))), g), b) as tfc.Tensor2D;
+  return tf.add<tfc.Tensor2D>(tf.mul(tf.mul(xc, tf.rsqrt(tf.add(variance, 1e-5))), g), b);
 }
 
 /**
@@ -92,7 +92,7 @@ export const transformer: Architecture = {
     const e = embedInput(tf, input, P('embed.w'), dims);
     const B = e.shape[0];
     const as3 = (t: tfc.Tensor) => tf.reshape(t, [B, L, d]);
-    let x = tf.reshape(tf.add(e, P('pos.w')), [B * L, d]) as tfc.Tensor2D;
+    let x = tf.reshape<tfc.Rank.R2>(tf.add(e, P('pos.w')), [B * L, d]);
     if (want.has('embed')) sites['embed'] = as3(x);
     const scale = 1 / Math.sqrt(dh);
     for (let i = 0; i < hyper.blocks!; i++) {
@@ -102,31 +102,31 @@ export const transformer: Architecture = {
       // summed into the output: on wasm a transpose or a strided split/concat of the activations
       // costs several times more than the matMuls themselves, and slicing the weights is cheap.
       const mm = (w: string, c0: number) =>
-        tf.reshape(tf.fused.matMul({ a: h, b: tf.slice(P(`${p}.attn.${w}`), [0, c0], [d, dh]), bias: tf.slice(P(`${p}.attn.b${w.slice(1)}`), [c0], [dh]) }), [
+        tf.reshape<tfc.Rank.R3>(tf.fused.matMul({ a: h, b: tf.slice(P(`${p}.attn.${w}`), [0, c0], [d, dh]), bias: tf.slice(P(`${p}.attn.b${w.slice(1)}`), [c0], [dh]) }), [
           B,
           L,
           dh,
-        ]) as tfc.Tensor3D;
+        ]);
       let a: tfc.Tensor2D | undefined;
       for (let hd = 0; hd < H; hd++) {
         const c0 = hd * dh;
         const att = tf.softmax(tf.mul(tf.matMul(mm('wq', c0), mm('wk', c0), false, true), scale));
-        const ctx = tf.reshape(tf.matMul(att, mm('wv', c0)), [B * L, dh]) as tfc.Tensor2D;
+        const ctx = tf.reshape<tfc.Rank.R2>(tf.matMul(att, mm('wv', c0)), [B * L, dh]);
         const wo = (H === 1 ? P(`${p}.attn.wo`) : tf.slice(P(`${p}.attn.wo`), [c0, 0], [dh, d])) as tfc.Tensor2D;
         const part = hd === H - 1 ? tf.fused.matMul({ a: ctx, b: wo, bias: P(`${p}.attn.bo`) }) : tf.matMul(ctx, wo);
         a = (a ? tf.add(a, part) : part) as tfc.Tensor2D;
       }
       if (want.has(`${p}.attn`)) sites[`${p}.attn`] = as3(a!);
-      x = tf.add(x, a!) as tfc.Tensor2D;
+      x = tf.add<tfc.Tensor2D>(x, a!);
       const h2 = layerNorm(tf, x, P(`${p}.ln2.g`), P(`${p}.ln2.b`));
       const u = tf.fused.matMul({ a: h2, b: P(`${p}.mlp.w1`), bias: P(`${p}.mlp.b1`), activation: 'relu' });
       const mo = tf.fused.matMul({ a: u, b: P(`${p}.mlp.w2`), bias: P(`${p}.mlp.b2`) });
       if (want.has(`${p}.mlp`)) sites[`${p}.mlp`] = as3(mo);
-      x = tf.add(x, mo) as tfc.Tensor2D;
+      x = tf.add<tfc.Tensor2D>(x, mo);
       if (want.has(`${p}.resid`)) sites[`${p}.resid`] = as3(x);
     }
     const f = layerNorm(tf, x, P('lnf.g'), P('lnf.b'));
-    const pooled = tf.mean(tf.reshape(f, [B, L, d]), 1) as tfc.Tensor2D;
+    const pooled = tf.mean<tfc.Tensor2D>(tf.reshape(f, [B, L, d]), 1);
     if (want.has('pooled')) sites['pooled'] = pooled;
     const logits = tf.fused.matMul({ a: pooled, b: P('logits.w'), bias: P('logits.b') }) as tfc.Tensor2D;
     if (want.has('logits')) sites['logits'] = logits;

@@ -66,12 +66,12 @@ export function embedInput(tf: Tf, input: ForwardInput, embed: tfc.Tensor, dims:
   const d = embed.shape[1]!;
   if ('tokens' in input) {
     const B = input.tokens.shape[0];
-    const flat = tf.reshape(input.tokens, [-1]) as tfc.Tensor1D;
+    const flat = tf.reshape<tfc.Rank.R1>(input.tokens, [-1]);
     // wasm's OneHot kernel ignores a float32 dtype (writes int32 bits): make int32 and cast.
     const oh = tf.cast(tf.oneHot(flat, dims.vocabSize), 'float32') as tfc.Tensor2D;
     return tf.reshape(tf.matMul(oh, embed as tfc.Tensor2D), [B, dims.seqLen, d]);
   }
   const B = input.oneHot.shape[0];
-  const flat = tf.reshape(input.oneHot, [-1, dims.vocabSize]) as tfc.Tensor2D;
+  const flat = tf.reshape<tfc.Rank.R2>(input.oneHot, [-1, dims.vocabSize]);
   return tf.reshape(tf.matMul(flat, embed as tfc.Tensor2D), [B, dims.seqLen, d]);
 }

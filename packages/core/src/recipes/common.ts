@@ -212,14 +212,14 @@ export function probeAccuracy(
       const Xtr = tf.tensor2d(xs.values, [train.n, D]);
       const { mean, variance } = tf.moments(Xtr, 0);
       const sd = tf.add(tf.sqrt(variance), 1e-6);
-      const X = tf.div(tf.sub(Xtr, mean), sd) as tfc.Tensor2D;
+      const X = tf.div<tfc.Tensor2D>(tf.sub(Xtr, mean), sd);
       const Y = tf.cast(tf.oneHot(tf.tensor1d(trainLabels, 'int32'), C), 'float32');
       for (let s = 0; s < (opts.steps ?? 300); s++) {
         tf.tidy(() => {
-          optimizer.minimize(() => tf.add(tf.losses.softmaxCrossEntropy(Y, tf.add(tf.matMul(X, w), bias)), tf.mul(l2, tf.sum(tf.square(w)))) as tfc.Scalar, false, [w, bias]);
+          optimizer.minimize(() => tf.add<tfc.Scalar>(tf.losses.softmaxCrossEntropy(Y, tf.add(tf.matMul(X, w), bias)), tf.mul(l2, tf.sum(tf.square(w)))), false, [w, bias]);
         });
       }
-      const Xte = tf.div(tf.sub(tf.tensor2d(xt.values, [test.n, D]), mean), sd) as tfc.Tensor2D;
+      const Xte = tf.div<tfc.Tensor2D>(tf.sub(tf.tensor2d(xt.values, [test.n, D]), mean), sd);
       return tf.argMax(tf.add(tf.matMul(Xte, w), bias), 1);
     });
     const p = pred.dataSync() as Int32Array;
