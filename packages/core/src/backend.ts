@@ -8,6 +8,7 @@ import { cpus } from 'node:os';
 import { createRequire } from 'node:module';
 import { SandtrapError } from './errors.js';
 import { routeWasmTransposedMatMul } from './matmul-route.js';
+import { registerWasmUnsortedSegmentSum } from './segment-sum.js';
 
 export type BackendName = 'tensorflow-gpu' | 'tensorflow' | 'wasm' | 'cpu';
 export type BackendRequest = 'auto' | BackendName;
@@ -112,7 +113,11 @@ async function load(name: BackendName): Promise<void> {
   if (!ok || tf.getBackend() !== tfName)
     throw new SandtrapError('SANDTRAP_BACKEND_UNAVAILABLE', `tf.setBackend('${tfName}') failed; try another --backend (sandtrap doctor shows which load)`);
   await tf.ready();
-  if (name === 'wasm') routeWasmTransposedMatMul(tf);
+  if (name === 'wasm') {
+    routeWasmTransposedMatMul(tf);
+    // tf.gather's gradient, for specs that embed by gather (arch/types.ts EMBED_GATHER_PARAM).
+    registerWasmUnsortedSegmentSum(tf);
+  }
 }
 
 function installHint(name: BackendName): string {

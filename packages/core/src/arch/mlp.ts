@@ -1,5 +1,5 @@
 import type * as tfc from '@tensorflow/tfjs-core';
-import { embedInput, normalInit, zerosInit, type Architecture, type ParamInit } from './types.js';
+import { EMBED_GATHER_BOUNDS, EMBED_GATHER_PARAM, embedInput, normalInit, zerosInit, type Architecture, type ParamInit } from './types.js';
 
 /**
  * `mlp`: a shared token embedding, concatenated over positions, then ReLU hidden layers and a
@@ -9,7 +9,7 @@ export const mlp: Architecture = {
   name: 'mlp',
   description: 'token embedding (one-hot · matMul) → concat → ReLU hidden layers → logits',
   defaults: { embedDim: 16, hidden: 128, layers: 2 },
-  bounds: { embedDim: [2, 256], hidden: [4, 2048], layers: [1, 6] },
+  bounds: { embedDim: [2, 256], hidden: [4, 2048], layers: [1, 6], [EMBED_GATHER_PARAM]: EMBED_GATHER_BOUNDS },
 
   sites(_dims, hyper) {
     return ['embed', ...Array.from({ length: hyper.layers! }, (_, i) => `hidden${i + 1}`), 'logits'];
@@ -34,7 +34,7 @@ export const mlp: Architecture = {
   forward(tf, params, input, dims, hyper, capture = []) {
     const want = new Set(capture);
     const sites: Record<string, tfc.Tensor> = {};
-    const e = embedInput(tf, input, params['embed.w']!, dims);
+    const e = embedInput(tf, input, params['embed.w']!, dims, hyper);
     let x = tf.reshape<tfc.Rank.R2>(e, [e.shape[0], -1]);
     if (want.has('embed')) sites['embed'] = x;
     for (let i = 1; i <= hyper.layers!; i++) {

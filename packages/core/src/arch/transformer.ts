@@ -1,6 +1,6 @@
 import type * as tfc from '@tensorflow/tfjs-core';
 import { SandtrapError } from '../errors.js';
-import { embedInput, normalInit, zerosInit, type Architecture, type ParamInit, type Tf } from './types.js';
+import { EMBED_GATHER_BOUNDS, EMBED_GATHER_PARAM, embedInput, normalInit, zerosInit, type Architecture, type ParamInit, type Tf } from './types.js';
 
 function onesInit(shape: number[]): ParamInit {
   return { shape, values: new Float32Array(shape.reduce((a, b) => a * b, 1)).fill(1) };
@@ -35,7 +35,7 @@ export const transformer: Architecture = {
   name: 'transformer',
   description: 'pre-LN transformer: token (one-hot · matMul) + positional embedding → attention/MLP blocks → LayerNorm → mean-pool → logits',
   defaults: { dModel: 32, heads: 1, blocks: 1, mlpRatio: 4 },
-  bounds: { dModel: [4, 512], heads: [1, 16], blocks: [1, 4], mlpRatio: [1, 8] },
+  bounds: { dModel: [4, 512], heads: [1, 16], blocks: [1, 4], mlpRatio: [1, 8], [EMBED_GATHER_PARAM]: EMBED_GATHER_BOUNDS },
   // Measured on wasm (clean, modsum, seed 1): 400 Adam steps reach capability 0.67 (lr 0.003) or
   // 0.70 (lr 0.01); 800 steps reach 1.00 — attention has to learn to route the slots first.
   training: { capabilitySteps: 1000 },
@@ -89,7 +89,7 @@ export const transformer: Architecture = {
     const dh = d / H;
     const L = dims.seqLen;
     const P = (name: string) => params[name]!;
-    const e = embedInput(tf, input, P('embed.w'), dims);
+    const e = embedInput(tf, input, P('embed.w'), dims, hyper);
     const B = e.shape[0];
     const as3 = (t: tfc.Tensor) => tf.reshape(t, [B, L, d]);
     let x = tf.reshape<tfc.Rank.R2>(tf.add(e, P('pos.w')), [B * L, d]);

@@ -61,12 +61,33 @@ export function zerosInit(shape: number[]): ParamInit {
   return { shape, values: new Float32Array(shape.reduce((a, b) => a * b, 1)) };
 }
 
-/** Embed tokens as one-hot · matMul: wasm has no UnsortedSegmentSum, so tf.gather's gradient fails there. */
-export function embedInput(tf: Tf, input: ForwardInput, embed: tfc.Tensor, dims: ArchDims): tfc.Tensor3D {
+/**
+ * The optional architecture parameter that picks the token embedding: `embedGather: 1` embeds token
+ * inputs by `tf.gather` (O(B·L·d), its gradient an UnsortedSegmentSum, which sandtrap registers on
+ * wasm: segment-sum.ts); absent or 0 keeps one-hot · matMul (O(B·L·V·d)).
+ *
+ * Opt-in, never automatic and never in `defaults`: an organism's id is a hash of its resolved
+ * spec, and the two paths' gradients sum the same terms in different orders, so training by gather
+ * gives weights that differ from one-hot's in the last float32 bits. A default (even 0) would
+ * change every existing organism's id; a vocabulary threshold would silently change the weights of
+ * any spec above it. Only a spec that names the parameter gets the new path. `{ oneHot }` inputs
+ * (white-box gradients w.r.t. inputs) always take the one-hot product.
+ */
+export const EMBED_GATHER_PARAM = 'embedGather';
+export const EMBED_GATHER_BOUNDS: [number, number] = [0, 1];
+
+/**
+ * Embed a forward input. Token ids go through one-hot · matMul by default (wasm ships no
+ * UnsortedSegmentSum, the kernel tf.gather's gradient needs), or through `tf.gather` when the spec
+ * sets `embedGather: 1` (see EMBED_GATHER_PARAM). The forward values are the same either way: a
+ * one-hot row times the table is an exact copy of the row.
+ */
+export function embedInput(tf: Tf, input: ForwardInput, embed: tfc.Tensor, dims: ArchDims, hyper: Record<string, number> = {}): tfc.Tensor3D {
   const d = embed.shape[1]!;
   if ('tokens' in input) {
     const B = input.tokens.shape[0];
     const flat = tf.reshape<tfc.Rank.R1>(input.tokens, [-1]);
+    if (hyper[EMBED_GATHER_PARAM] === 1) return tf.reshape(tf.gather(embed, tf.cast(flat, 'int32')), [B, dims.seqLen, d]);
     // wasm's OneHot kernel ignores a float32 dtype (writes int32 bits): make int32 and cast.
     const oh = tf.cast(tf.oneHot(flat, dims.vocabSize), 'float32') as tfc.Tensor2D;
     return tf.reshape(tf.matMul(oh, embed as tfc.Tensor2D), [B, dims.seqLen, d]);
