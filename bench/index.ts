@@ -225,9 +225,9 @@ async function sweep() {
   const task = createTask('modsum');
   const ref = dimsOf(task);
   const steps = 40;
-  const run = (batch: number, hidden: number, vocab: number) => {
+  const run = (batch: number, hidden: number, vocab: number, gather = false) => {
     const dims = { ...ref, vocabSize: vocab };
-    const model = Model.init('mlp', dims, { embedDim: 16, hidden, layers: 2 }, new Rng(1));
+    const model = Model.init('mlp', dims, { embedDim: 16, hidden, layers: 2, ...(gather ? { embedGather: 1 } : {}) }, new Rng(1));
     const rng = new Rng(2);
     const next = (n: number) => {
       const tokens = new Int32Array(n * dims.seqLen);
@@ -244,24 +244,27 @@ async function sweep() {
       model.dispose();
     }
   };
-  const points: Array<{ axis: string; value: number; examplesPerSecond: number; microsecondsPerExample: number }> = [];
-  const axes: Array<[string, number[], (v: number) => number]> = [
+  const points: Array<{ axis: string; embedding: 'one-hot' | 'gather'; value: number; examplesPerSecond: number; microsecondsPerExample: number }> = [];
+  const vocabs = [ref.vocabSize, 128, 256, 512, 1024, 2048];
+  const axes: Array<[string, number[], (v: number) => number, ('one-hot' | 'gather')?]> = [
     ['batch size', [32, 64, 128, 256, 512, 1024], (v) => run(v, 128, ref.vocabSize)],
     ['hidden width', [32, 64, 128, 256, 512, 1024], (v) => run(256, v, ref.vocabSize)],
-    ['vocabulary', [ref.vocabSize, 128, 256, 512, 1024, 2048], (v) => run(256, 128, v)],
+    ['vocabulary', vocabs, (v) => run(256, 128, v)],
+    // The same points with `embedGather: 1` (tf.gather, whose gradient is the UnsortedSegmentSum sandtrap registers on wasm).
+    ['vocabulary', vocabs, (v) => run(256, 128, v, true), 'gather'],
   ];
-  for (const [axis, values, f] of axes) {
+  for (const [axis, values, f, embedding = 'one-hot'] of axes) {
     for (const value of values) {
       const eps = f(value);
-      points.push({ axis, value, examplesPerSecond: Math.round(eps), microsecondsPerExample: round(1e6 / eps) });
-      process.stderr.write(`bench: sweep ${axis} ${value}: ${Math.round(eps)} examples/s\n`);
+      points.push({ axis, embedding, value, examplesPerSecond: Math.round(eps), microsecondsPerExample: round(1e6 / eps) });
+      process.stderr.write(`bench: sweep ${axis} ${value}${embedding === 'gather' ? ' (gather)' : ''}: ${Math.round(eps)} examples/s\n`);
     }
   }
   const png = await plotSweep(points, ref);
   return { reference: { batch: 256, hidden: 128, vocab: ref.vocabSize, seqLen: ref.seqLen, classes: ref.classes }, stepsPerPoint: steps, points, png };
 }
 
-async function plotSweep(points: Array<{ axis: string; value: number; microsecondsPerExample: number }>, ref: { vocabSize: number }) {
+async function plotSweep(points: Array<{ axis: string; embedding: string; value: number; microsecondsPerExample: number }>, ref: { vocabSize: number }) {
   const vega = await import('vega');
   const vl = await import('vega-lite');
   const chart = (axis: string) => ({
@@ -273,6 +276,7 @@ async function plotSweep(points: Array<{ axis: string; value: number; microsecon
     encoding: {
       x: { field: 'value', type: 'quantitative', scale: { type: 'log', base: 2 }, title: axis },
       y: { field: 'microsecondsPerExample', type: 'quantitative', title: 'µs per training example' },
+      color: { field: 'embedding', type: 'nominal', title: 'token embedding' },
     },
   });
   const spec = {
