@@ -19,8 +19,8 @@ function layerNorm(tf: Tf, x: tfc.Tensor2D, g: tfc.Tensor, b: tfc.Tensor): tfc.T
 
 /**
  * `transformer`: a tiny pre-LN transformer (Vaswani et al. 2017; pre-LN as in Xiong et al. 2020).
- * Token embedding (one-hot · matMul, so it is differentiable from one-hot inputs and trains on
- * wasm, which lacks tf.gather's gradient kernel) plus a learned positional embedding; `blocks`
+ * Token embedding (one-hot · matMul by default, so it is differentiable from one-hot inputs; or
+ * `tf.gather` with `embedGather: 1`, see types.ts) plus a learned positional embedding; `blocks`
  * blocks of multi-head self-attention and a ReLU MLP, each added to the residual stream; a final
  * LayerNorm, mean-pooled over positions, then a linear head.
  *
