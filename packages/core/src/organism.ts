@@ -398,9 +398,68 @@ export async function loadModel(dir: string, card?: Card): Promise<{ card: Card;
   const c = card ?? (await readCard(dir));
   const manifestBuf = await readChecked(dir, 'model.json', c.files['model.json']);
   const manifestText = manifestBuf.toString('utf8');
-  checked(dir, 'model.json', validate(ModelJsonSchema, JSON.parse(manifestText)));
   const weights = await readChecked(dir, 'weights.bin', c.files['weights.bin']);
-  return { card: c, model: modelFromBytes(c, manifestText, weights) };
+  checkManifest(dir, c, manifestText, weights.byteLength);
+  try {
+    return { card: c, model: modelFromBytes(c, manifestText, weights) };
+  } catch (e) {
+    throw new SandtrapError(
+      'SANDTRAP_ORGANISM_INVALID',
+      `${join(dir, 'model.json')}: the weights do not load into a ${c.architecture.name} model (${firstLine(e)}); rebuild the organism`,
+      { cause: e },
+    );
+  }
+}
+
+function firstLine(e: unknown): string {
+  return String(e instanceof Error ? e.message : e).split('\n')[0]!;
+}
+
+/**
+ * model.json parses, validates, declares float32 weights only, and its shapes account for exactly
+ * the bytes of weights.bin. Catches an altered manifest or weights file whose hashes were rewritten
+ * into the card (the sha256 check passes) without needing a TensorFlow.js backend.
+ */
+function checkManifest(dir: string, card: Card, manifestText: string, weightBytes: number): ModelJson {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(manifestText);
+  } catch (e) {
+    throw new SandtrapError('SANDTRAP_ORGANISM_INVALID', `${join(dir, 'model.json')}: not valid JSON (${firstLine(e)}); rebuild the organism`, { cause: e });
+  }
+  const manifest = checked(dir, 'model.json', validate(ModelJsonSchema, raw));
+  let expected = 0;
+  for (const w of manifest.weightsManifest.flatMap((g) => g.weights)) {
+    if (w.dtype !== 'float32') {
+      throw new SandtrapError('SANDTRAP_ORGANISM_INVALID', `${join(dir, 'model.json')}: weight ${w.name} has dtype ${w.dtype}, expected float32; rebuild the organism`);
+    }
+    expected += w.shape.reduce((a, b) => a * b, 1) * 4;
+  }
+  if (expected !== weightBytes) {
+    throw new SandtrapError(
+      'SANDTRAP_ORGANISM_INVALID',
+      `${join(dir, 'weights.bin')}: ${weightBytes} bytes, but model.json's shapes need ${expected}; the files do not match — rebuild the organism`,
+    );
+  }
+  // The parameters the card's architecture has, by name and shape (init needs no backend).
+  const want = getArchitecture(card.architecture.name).init(dimsOf(createTask(card.task.name, card.task.params)), card.architecture.params, new Rng(0));
+  const got = new Map(manifest.weightsManifest.flatMap((g) => g.weights).map((w) => [w.name, w.shape.join('×')]));
+  for (const [name, p] of Object.entries(want)) {
+    const shape = p.shape.join('×');
+    if (got.get(name) !== shape) {
+      throw new SandtrapError(
+        'SANDTRAP_ORGANISM_INVALID',
+        `${join(dir, 'model.json')}: a ${card.architecture.name} model needs weight ${name} of shape ${shape}, found ${got.has(name) ? got.get(name) : 'none'}; rebuild the organism`,
+      );
+    }
+  }
+  const extra = [...got.keys()].find((n) => !(n in want));
+  if (extra !== undefined)
+    throw new SandtrapError(
+      'SANDTRAP_ORGANISM_INVALID',
+      `${join(dir, 'model.json')}: weight ${extra} is not a parameter of a ${card.architecture.name} model; rebuild the organism`,
+    );
+  return manifest;
 }
 
 /** A model from an organism's card, manifest text and weight bytes (already hash-checked). */
@@ -451,8 +510,9 @@ export async function inspectOrganism(dir: string): Promise<{ card: Card; truth:
       `${join(dir, 'truth.json')}: id ${truth.id} does not match card.json's ${card.id}; the folder mixes two organisms — rebuild it`,
     );
   }
-  await readChecked(dir, 'model.json', card.files['model.json']);
-  await readChecked(dir, 'weights.bin', card.files['weights.bin']);
+  const manifest = await readChecked(dir, 'model.json', card.files['model.json']);
+  const weights = await readChecked(dir, 'weights.bin', card.files['weights.bin']);
+  checkManifest(dir, card, manifest.toString('utf8'), weights.byteLength);
   return { card, truth, gates: truth.gates };
 }
 
@@ -477,7 +537,12 @@ export async function verifyOrganism(dir: string, loadDep: (spec: ResolvedSpec) 
   } catch (e) {
     return { id: dir, ok: false, problems: [(e as Error).message], gates: {} };
   }
-  const { model } = await loadModel(dir, card);
+  let model: Model;
+  try {
+    ({ model } = await loadModel(dir, card));
+  } catch (e) {
+    return { id: card.id, ok: false, problems: [firstLine(e)], gates: {} };
+  }
   const deps: RecipeDeps = {};
   try {
     const task = createTask(card.task.name, card.task.params);
@@ -504,6 +569,8 @@ export async function verifyOrganism(dir: string, loadDep: (spec: ResolvedSpec) 
     }
     if (!truth.admitted) problems.push('truth.json says the organism was not admitted');
     return { id: card.id, ok: problems.length === 0, problems, gates };
+  } catch (e) {
+    return { id: card.id, ok: false, problems: [`cannot re-measure the gates: ${firstLine(e)}`], gates: {} };
   } finally {
     model.dispose();
     for (const d of Object.values(deps)) d.dispose();

@@ -474,7 +474,13 @@ export async function verifyZoo(dir: string, onOrganism?: (r: VerifyResult, i: n
   };
   const results: VerifyResult[] = [];
   for (const [i, o] of index.organisms.entries()) {
-    const r = await verifyOrganism(join(dir, 'organisms', o.id), loadDep);
+    // One broken organism is a failed result, never the end of the run.
+    const r = await verifyOrganism(join(dir, 'organisms', o.id), loadDep).catch((e: unknown): VerifyResult => ({
+      id: o.id,
+      ok: false,
+      problems: [String(e instanceof Error ? e.message : e).split('\n')[0]!],
+      gates: {},
+    }));
     results.push(r);
     onOrganism?.(r, i, index.organisms.length);
   }
