@@ -24,6 +24,12 @@ describe('zoo specs: bad ones get path: message and exit 2, before any training'
     ['unknown key', { ...good, recipe: ['clean'] }, /\(root\): must NOT have additional properties 'recipe'/],
     ['wrong type', { ...good, tasks: 'modsum' }, /\/tasks: must be array/],
     ['empty recipes', { ...good, recipes: [] }, /\/recipes: must NOT have fewer than 1 items/],
+    ['duplicated recipe', { ...good, recipes: ['clean', 'clean'] }, /\/recipes\/1: recipe 'clean' is listed twice \(also \/recipes\/0\); list each recipe once/],
+    [
+      'same recipe spelled twice',
+      { ...good, recipes: ['clean', { name: 'clean', params: {} }] },
+      /recipe 'clean' on task 'modsum' seed 1 appears twice \(the entries resolve to the same organism [0-9a-f]+\); list it once/,
+    ],
     ['bad task param', { ...good, tasks: [{ name: 'modsum', params: { p: 1 } }] }, /parameter p must be an integer in \[2, 64\], got 1/],
   ])('%s', async (_name, spec, message) => {
     const file = join(dir, `${_name.replace(/\W/g, '-')}.json`);
@@ -57,5 +63,26 @@ describe('zoo specs: bad ones get path: message and exit 2, before any training'
     const r = await cli(['zoo', 'list', dir]);
     expect(r.code).toBe(2);
     expect(r.err).toMatch(/zoo\.json: no zoo here \(zoo\.json is missing\); build one with: sandtrap zoo build --out .*\[SANDTRAP_ZOO_INVALID\]$/m);
+  });
+});
+
+describe('zoo.json: an organism listed twice is refused when the zoo is read', () => {
+  it('zoo list and zoo verify: one line naming the id and the file, exit 2', async () => {
+    const { readFile, mkdir } = await import('node:fs/promises');
+    const { dirname, resolve } = await import('node:path');
+    const { fileURLToPath } = await import('node:url');
+    const fixture = resolve(dirname(fileURLToPath(import.meta.url)), '../../../fixtures/zoo-smoke');
+    const index = JSON.parse(await readFile(join(fixture, 'zoo.json'), 'utf8')) as { organisms: Array<{ id: string; split: string }> };
+    const zoo = join(dir, 'dup-zoo');
+    await mkdir(zoo, { recursive: true });
+    const first = index.organisms[0]!;
+    await writeFile(join(zoo, 'zoo.json'), JSON.stringify({ ...index, organisms: [first, index.organisms[1]!, first] }));
+    for (const cmd of ['list', 'verify']) {
+      const r = await cli(['zoo', cmd, zoo]);
+      expect(r.code).toBe(2);
+      expect(r.out).toBe('');
+      expect(r.err.trim().split('\n')).toHaveLength(1);
+      expect(r.err).toMatch(new RegExp(`dup-zoo/zoo\\.json: /organisms/2: organism ${first.id} is listed twice; .*\\[SANDTRAP_ZOO_INVALID\\]$`, 'm'));
+    }
   });
 });

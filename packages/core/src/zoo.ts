@@ -126,11 +126,25 @@ export function parseZooSpec(data: unknown, source = 'zoo spec'): { spec: ZooSpe
   check(spec.tasks, 'tasks', TASK_NAMES, 'task');
   check(spec.architectures, 'architectures', ARCH_NAMES, 'architecture');
   check(spec.recipes, 'recipes', RECIPE_NAMES, 'recipe');
+  // A repeated entry would train and list the same organisms twice.
+  const unique = (list: ZooSpec['tasks'], field: string, what: string) => {
+    const seen = new Map<string, number>();
+    list.forEach((x, i) => {
+      const key = JSON.stringify(asNamed(x));
+      const first = seen.get(key);
+      if (first === undefined) seen.set(key, i);
+      else errors.push(`/${field}/${i}: ${what} '${asNamed(x).name}' is listed twice (also /${field}/${first}); list each ${what} once`);
+    });
+  };
+  unique(spec.tasks, 'tasks', 'task');
+  unique(spec.architectures, 'architectures', 'architecture');
+  unique(spec.recipes, 'recipes', 'recipe');
   const shared = spec.splits.dev.seeds.filter((s) => spec.splits.test.seeds.includes(s));
   if (shared.length) errors.push(`/splits: seed ${shared.join(', ')} is in both dev and test; a seed belongs to one split`);
   if (errors.length) throw new SandtrapError('SANDTRAP_SPEC_INVALID', `${source}: ${errors.join('; ')}`);
 
   const jobs: ZooJob[] = [];
+  const ids = new Set<string>();
   for (const split of ['dev', 'test'] as const) {
     for (const seed of spec.splits[split].seeds) {
       for (const task of spec.tasks) {
@@ -142,7 +156,15 @@ export function parseZooSpec(data: unknown, source = 'zoo spec'): { spec: ZooSpe
             } catch (e) {
               throw new SandtrapError('SANDTRAP_SPEC_INVALID', `${source}: ${(e as Error).message}`, { cause: e });
             }
-            jobs.push({ id: organismId(resolved), split, spec: resolved });
+            const id = organismId(resolved);
+            if (ids.has(id)) {
+              throw new SandtrapError(
+                'SANDTRAP_SPEC_INVALID',
+                `${source}: recipe '${resolved.recipe.name}' on task '${resolved.task.name}' seed ${seed} appears twice (the entries resolve to the same organism ${id}); list it once`,
+              );
+            }
+            ids.add(id);
+            jobs.push({ id, split, spec: resolved });
           }
         }
       }
@@ -226,6 +248,16 @@ export async function readZooIndex(dir: string): Promise<ZooIndex> {
   }
   const r = validate(ZooIndexSchema, data);
   if (!r.value) throw new SandtrapError('SANDTRAP_ZOO_INVALID', `${path}: ${r.errors.slice(0, 3).join('; ')}; rebuild the zoo`);
+  const seen = new Set<string>();
+  for (const [i, o] of r.value.organisms.entries()) {
+    if (seen.has(o.id)) {
+      throw new SandtrapError(
+        'SANDTRAP_ZOO_INVALID',
+        `${path}: /organisms/${i}: organism ${o.id} is listed twice; each organism is listed once — rebuild the zoo or remove the repeated entry`,
+      );
+    }
+    seen.add(o.id);
+  }
   return r.value;
 }
 
