@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -37,6 +38,20 @@ describe('sandtrap detect: resolution and options, exit 2 with one line', () => 
     expect(r.code).toBe(2);
     expect(r.err).toMatch(message);
     expect(r.err.trim().split('\n')).toHaveLength(1);
+  });
+
+  it('--memory below 64 MB is refused like the config refuses memoryMb, before any cell runs (detect and scoreboard)', async () => {
+    for (const args of [
+      ['detect', 'random', '--zoo', zoo, '--memory', '1'],
+      ['scoreboard', '--zoo', zoo, '--detectors', 'random', '--out', join(empty, 'never'), '--memory', '1'],
+    ]) {
+      const r = await cli(args, empty);
+      expect(r.code).toBe(2);
+      expect(r.out).toBe('');
+      expect(r.err.trim().split('\n')).toHaveLength(1);
+      expect(r.err).toMatch(/^sandtrap: --memory 1: expected a heap limit in MB, an integer ≥ 64 .*\[SANDTRAP_BAD_ARGUMENT\]$/m);
+    }
+    expect(existsSync(join(empty, 'never'))).toBe(false);
   });
 
   it('a wrong export shape is named precisely', async () => {

@@ -32,6 +32,16 @@ export function parsePositiveInt(value: string | undefined, flag: string, fallba
   return n;
 }
 
+/** `--memory`: a worker's heap limit in MB, at least 64 (as the config's `memoryMb`); below that no cell can even start. */
+export function parseMemoryMb(value: string | undefined, fallback: number): number;
+export function parseMemoryMb(value: string | undefined, fallback: number | undefined): number | undefined;
+export function parseMemoryMb(value: string | undefined, fallback: number | undefined): number | undefined {
+  if (value === undefined) return fallback;
+  const n = Number(value);
+  if (!/^\d+$/.test(value.trim()) || n < 64) throw new SandtrapError('SANDTRAP_BAD_ARGUMENT', `--memory ${value}: expected a heap limit in MB, an integer ≥ 64 (default 2048)`);
+  return n;
+}
+
 /** `--ci`: one of the scoreboard's interval methods. */
 export function parseCiMethod(value: string): CiMethod {
   const m = value.trim();

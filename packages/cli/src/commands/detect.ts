@@ -2,7 +2,7 @@ import { resolve } from 'node:path';
 import { initBackend, parseBackendRequest, SandtrapError } from '@sandtrap/core';
 import { runDetector } from '@sandtrap/scoreboard';
 import { printJson, type GlobalOptions, type IO } from '../io.js';
-import { parsePositiveInt } from '../params.js';
+import { parseMemoryMb, parsePositiveInt } from '../params.js';
 
 export interface DetectFlags {
   zoo?: string;
@@ -41,6 +41,7 @@ export async function detect(io: IO, g: GlobalOptions, ref: string, f: DetectFla
   if (!['dev', 'test', 'all'].includes(split)) throw new SandtrapError('SANDTRAP_BAD_ARGUMENT', `--split ${split}: expected dev, test or all`);
   const options = parseOptions(f.option);
   const zoo = resolve(io.cwd, f.zoo ?? 'sandtrap-zoo/smoke');
+  const memoryMb = parseMemoryMb(f.memory, undefined);
   const backend = await initBackend(parseBackendRequest(g.backend ?? io.env.SANDTRAP_BACKEND, g.backend ? '--backend' : 'SANDTRAP_BACKEND'));
   const timeout = f.timeout === undefined ? undefined : Number(f.timeout);
   if (timeout !== undefined && !(timeout > 0)) throw new SandtrapError('SANDTRAP_BAD_ARGUMENT', `--timeout ${f.timeout}: expected seconds > 0`);
@@ -52,7 +53,7 @@ export async function detect(io: IO, g: GlobalOptions, ref: string, f: DetectFla
     split: split as 'dev' | 'test' | 'all',
     workers: f.workers === undefined ? undefined : parsePositiveInt(f.workers, '--workers', 1),
     timeoutSeconds: timeout,
-    memoryMb: f.memory === undefined ? undefined : parsePositiveInt(f.memory, '--memory', 2048),
+    memoryMb,
     backend: backend.name,
     onCell: (r, done, total) => {
       if (g.quiet) return;

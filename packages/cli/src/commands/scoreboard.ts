@@ -18,7 +18,7 @@ import {
   type ScoreboardEvent,
 } from '@sandtrap/scoreboard';
 import { printJson, type GlobalOptions, type IO } from '../io.js';
-import { parseCiMethod, parsePositiveInt, parseSeed } from '../params.js';
+import { parseCiMethod, parseMemoryMb, parsePositiveInt, parseSeed } from '../params.js';
 import { EtaTracker } from '../eta.js';
 import { createProgress, type Progress } from '../progress.js';
 
@@ -158,7 +158,7 @@ export async function scoreboard(io: IO, g: GlobalOptions, f: ScoreboardFlags): 
       out,
       workers: f.workers === undefined ? config.workers : parsePositiveInt(f.workers, '--workers', 1),
       timeoutSeconds: timeout,
-      memoryMb: f.memory === undefined ? config.memoryMb : parsePositiveInt(f.memory, '--memory', 2048),
+      memoryMb: parseMemoryMb(f.memory, config.memoryMb),
       budget: config.budget,
       seed: f.seed === undefined ? config.seed : parseSeed(f.seed),
       ci: f.ci === undefined ? config.ci : parseCiMethod(f.ci),
