@@ -1,4 +1,4 @@
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -72,6 +72,17 @@ describe('bad input: one line, exit 2', () => {
     const absent = await cli(['zoo', 'inspect', join(dir, 'absent')]);
     expect(absent.code).toBe(2);
     expect(absent.err).toMatch(/absent: no such directory; give an organism folder .*\[SANDTRAP_ORGANISM_NOT_FOUND\]$/m);
+  });
+
+  it('scoreboard: a sandtrap.config.ts with no default export is refused (exit 2, one line), nothing written', async () => {
+    const cwd = await mkdtemp(join(dir, 'nodefault-'));
+    await writeFile(join(cwd, 'sandtrap.config.ts'), 'export const config = { workers: 2 };\n');
+    const r = await runCli(['scoreboard', '--detectors', 'random', '--out', join(cwd, 'report')], { cwd });
+    expect(r.code).toBe(2);
+    expect(r.out).toBe('');
+    expect(r.err.trim().split('\n')).toHaveLength(1);
+    expect(r.err).toMatch(/sandtrap\.config\.ts: no default export; write the config as export default defineConfig\(\{\.\.\.\}\) .*\[SANDTRAP_CONFIG_INVALID\]$/m);
+    expect(await readdir(cwd)).toEqual(['sandtrap.config.ts']);
   });
 
   it('--help exits 0 and lists the commands', async () => {

@@ -78,6 +78,7 @@ export async function loadConfig(cwd: string, file?: string): Promise<LoadedConf
   if (!path) return { dir: cwd, config: {} };
   if (file && !existsSync(path)) throw new SandtrapError('SANDTRAP_CONFIG_INVALID', `--config ${file}: no such file; create it (see docs/reference/config.md) or drop --config`);
   let data: unknown;
+  let mod: { default?: unknown } | undefined;
   const ext = extname(path);
   try {
     if (ext === '.json') data = JSON.parse(await readFile(path, 'utf8'));
@@ -85,16 +86,22 @@ export async function loadConfig(cwd: string, file?: string): Promise<LoadedConf
       // jiti compiles TypeScript config files on the fly (as ESLint and Tailwind do), so a
       // sandtrap.config.ts works on every supported Node version without a build step.
       const { createJiti } = await import('jiti');
-      const jiti = createJiti(import.meta.url, { moduleCache: false });
-      data = await jiti.import(path, { default: true });
+      const jiti = createJiti(import.meta.url, { moduleCache: false, interopDefault: false });
+      mod = await jiti.import<{ default?: unknown }>(path);
     } else {
-      const mod = (await import(`${pathToFileURL(path).href}?t=${Date.now()}`)) as { default?: unknown };
-      data = mod.default;
+      mod = (await import(`${pathToFileURL(path).href}?t=${Date.now()}`)) as { default?: unknown };
     }
   } catch (e) {
     throw new SandtrapError('SANDTRAP_CONFIG_INVALID', `${path}: cannot load it (${(e as Error).message.split('\n')[0]}); fix the file or pass another with --config`, {
       cause: e,
     });
+  }
+  if (mod) {
+    // A module without a default export is not an empty config: it is a mistake.
+    if (mod.default === undefined) {
+      throw new SandtrapError('SANDTRAP_CONFIG_INVALID', `${path}: no default export; write the config as export default defineConfig({...}) (see docs/reference/config.md)`);
+    }
+    data = mod.default;
   }
   const r = validate(ConfigSchema, data);
   if (!r.value) throw new SandtrapError('SANDTRAP_CONFIG_INVALID', `${path}: ${r.errors.slice(0, 3).join('; ')}; see docs/reference/config.md`);

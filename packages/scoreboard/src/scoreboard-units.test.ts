@@ -252,6 +252,17 @@ describe('loadConfig', () => {
     expect(c.dir).toBe(dir);
     expect(c.config).toEqual({ zoo: 'zoo', detectors: ['random', ['noise-injection', { seeds: 2 }]], workers: 2 });
   });
+  it.each(['sandtrap.config.ts', 'sandtrap.config.mjs'])('%s with no default export is refused, not read as {}', async (name) => {
+    const dir = await mkdtemp(join(tmp, 'nodefault-'));
+    await writeFile(join(dir, name), `export const config = { workers: 2 };\n`);
+    const e = await loadConfig(dir).then(
+      () => undefined,
+      (x: unknown) => x as { code?: string; message: string },
+    );
+    expect(e?.code).toBe('SANDTRAP_CONFIG_INVALID');
+    expect(e?.message.split('\n')).toHaveLength(1);
+    expect(e?.message).toMatch(new RegExp(`${name.replace(/\./g, '\\.')}: no default export; write the config as export default defineConfig\\(\\{\\.\\.\\.\\}\\)`));
+  });
   it('takes retryErrors as a boolean', async () => {
     const dir = await mkdtemp(join(tmp, 'retry-'));
     await writeFile(join(dir, 'sandtrap.config.json'), JSON.stringify({ retryErrors: true }));
