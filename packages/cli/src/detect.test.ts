@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from './testing.js';
 import { parseOptions } from './commands/detect.js';
+import { splitDetectors } from './commands/scoreboard.js';
 
 const repo = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
 const zoo = join(repo, 'fixtures/zoo-smoke');
@@ -51,6 +52,22 @@ describe('sandtrap detect: resolution and options, exit 2 with one line', () => 
       expect(r.err.trim().split('\n')).toHaveLength(1);
       expect(r.err).toMatch(/^sandtrap: --memory 1: expected a heap limit in MB, an integer ≥ 64 .*\[SANDTRAP_BAD_ARGUMENT\]$/m);
     }
+    expect(existsSync(join(empty, 'never'))).toBe(false);
+  });
+
+  it('--detectors: split on commas unless the whole value is an existing path; repeatable', async () => {
+    const { mkdir, writeFile } = await import('node:fs/promises');
+    await mkdir(join(empty, 'my,det'), { recursive: true });
+    await writeFile(join(empty, 'my,detector.js'), 'export const nothing = 1;\n');
+    expect(splitDetectors(['./my,detector.js'], empty)).toEqual(['./my,detector.js']);
+    expect(splitDetectors(['./my,detector.js', 'random,noise-injection'], empty)).toEqual(['./my,detector.js', 'random', 'noise-injection']);
+    expect(splitDetectors([' random , noise-injection '], empty)).toEqual(['random', 'noise-injection']);
+    expect(splitDetectors(['./absent,random'], empty)).toEqual(['./absent', 'random']);
+    // Through the CLI the comma path reaches resolution whole (here: a folder that is no package).
+    const r = await cli(['scoreboard', '--zoo', zoo, '--detectors', './my,det', '--out', join(empty, 'never')], empty);
+    expect(r.code).toBe(2);
+    expect(r.err.trim().split('\n')).toHaveLength(1);
+    expect(r.err).toMatch(/^sandtrap: detector '\.\/my,det': /);
     expect(existsSync(join(empty, 'never'))).toBe(false);
   });
 

@@ -111,7 +111,11 @@ export async function run(argv: readonly string[], io: IO = processIO()): Promis
     .description('run every detector on every test-split organism of a zoo and write the reports (exit 1 on a regression against --baseline)')
     .option('--config <file>', 'config file (default: sandtrap.config.{ts,mts,js,mjs,json} in the working directory)')
     .option('--zoo <dir>', "zoo folder (default: the config's, else sandtrap-zoo/smoke)")
-    .option('--detectors <list>', 'comma-separated detectors (built-in ids, packages, paths); overrides the config')
+    .option(
+      '--detectors <list>',
+      'comma-separated detectors (built-in ids, packages, paths), repeatable; a value that is an existing path is one detector even with a comma; overrides the config',
+      collect,
+    )
     .option('--out <dir>', 'output folder (default sandtrap-report); a rerun into it skips finished cells')
     .option('--baseline <file>', 'an earlier scoreboard.json: exit 1 if AUROC or TPR@5%FPR of any detector × kind fell by more than --tolerance')
     .option('--tolerance <x>', 'allowed fall for --baseline (default 0.05)')

@@ -1,4 +1,5 @@
-import { join, resolve } from 'node:path';
+import { existsSync } from 'node:fs';
+import { isAbsolute, join, resolve } from 'node:path';
 import { initBackend, parseBackendRequest, SandtrapError } from '@sandtrap/core';
 import {
   compareBaseline,
@@ -25,7 +26,7 @@ import { createProgress, type Progress } from '../progress.js';
 export interface ScoreboardFlags {
   config?: string;
   zoo?: string;
-  detectors?: string;
+  detectors?: string[];
   out?: string;
   baseline?: string;
   tolerance?: string;
@@ -114,6 +115,22 @@ async function finish(
   return 0;
 }
 
+/**
+ * `--detectors` values, repeatable: each is split on commas, except a value that is as a whole a
+ * path (starting with `.` or `/`) that exists, which is one detector — so `./my,detector.js` works,
+ * and `--detectors ./my,detector.js --detectors random` lists it with others.
+ */
+export function splitDetectors(values: readonly string[], cwd: string): string[] {
+  return values.flatMap((v) => {
+    const whole = v.trim();
+    if ((whole.startsWith('.') || isAbsolute(whole)) && whole.includes(',') && existsSync(resolve(cwd, whole))) return [whole];
+    return whole
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean);
+  });
+}
+
 export async function scoreboard(io: IO, g: GlobalOptions, f: ScoreboardFlags): Promise<number> {
   const { config, dir } = await loadConfig(io.cwd, f.config);
   const zoo = f.zoo ? resolve(io.cwd, f.zoo) : resolve(dir, config.zoo ?? 'sandtrap-zoo/smoke');
@@ -121,12 +138,9 @@ export async function scoreboard(io: IO, g: GlobalOptions, f: ScoreboardFlags): 
   let detectors: DetectorRef[];
   let baseDir: string;
   if (f.detectors !== undefined) {
-    detectors = f.detectors
-      .split(',')
-      .map((s) => s.trim())
-      .filter(Boolean);
+    detectors = splitDetectors(f.detectors, io.cwd);
     if (detectors.length === 0)
-      throw new SandtrapError('SANDTRAP_BAD_ARGUMENT', `--detectors ${f.detectors}: expected a comma-separated list of detectors (e.g. random,noise-injection)`);
+      throw new SandtrapError('SANDTRAP_BAD_ARGUMENT', `--detectors ${f.detectors.join(' ')}: expected a comma-separated list of detectors (e.g. random,noise-injection)`);
     baseDir = io.cwd;
   } else if (config.detectors) {
     detectors = config.detectors;
