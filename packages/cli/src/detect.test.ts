@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -17,6 +17,9 @@ const cli = (args: string[], cwd?: string) => runCli(args, { cwd });
 let empty: string;
 beforeAll(async () => {
   empty = await mkdtemp(join(tmpdir(), 'sandtrap-detect-'));
+  await mkdir(join(empty, 'fixtures'));
+  await writeFile(join(empty, 'fixtures', 'x.js'), 'export default {};\n');
+  await writeFile(join(empty, 'x.js'), 'export default {};\n');
 });
 afterAll(async () => {
   await rm(empty, { recursive: true, force: true });
@@ -34,6 +37,12 @@ describe('sandtrap detect: resolution and options, exit 2 with one line', () => 
     ],
     [['@acme/sandtrap-detector-x'], /install it with: npm install -D @acme\/sandtrap-detector-x/],
     [['./missing.js'], /detector '\.\/missing\.js': .*missing\.js does not exist \(paths are relative to/],
+    [
+      ['fixtures/x.js'],
+      /^sandtrap: detector 'fixtures\/x\.js': no package of that name; did you mean \.\/fixtures\/x\.js\? \(a path starts with \.\/ or \/, relative to .*\[SANDTRAP_PLUGIN_NOT_FOUND\]$/m,
+    ],
+    [['x.js'], /^sandtrap: detector 'x\.js': no package of that name; did you mean \.\/x\.js\?/m],
+    [['fixtures/absent.js'], /detector 'fixtures\/absent\.js': package fixtures\/absent\.js is not installed/],
   ])('%j', async (args, message) => {
     const r = await cli(['detect', ...args, '--zoo', zoo], empty);
     expect(r.code).toBe(2);
@@ -56,7 +65,6 @@ describe('sandtrap detect: resolution and options, exit 2 with one line', () => 
   });
 
   it('--detectors: split on commas unless the whole value is an existing path; repeatable', async () => {
-    const { mkdir, writeFile } = await import('node:fs/promises');
     await mkdir(join(empty, 'my,det'), { recursive: true });
     await writeFile(join(empty, 'my,detector.js'), 'export const nothing = 1;\n');
     expect(splitDetectors(['./my,detector.js'], empty)).toEqual(['./my,detector.js']);

@@ -45,6 +45,13 @@ export function locateDetector(ref: DetectorRef, baseDir: string): LocatedDetect
   const name = builtIn ? `@sandtrap/detector-${spec}` : spec;
   const dir = findPackage(name, [baseDir, dirname(fileURLToPath(import.meta.url))]);
   if (!dir) {
+    // `fixtures/x.js` is read as a package name; when it names a file here, say so.
+    if ((/[\\/]/.test(spec) || /\.(?:js|mjs|ts)$/.test(spec)) && !spec.startsWith('@') && existsSync(resolve(baseDir, spec))) {
+      throw new SandtrapError(
+        'SANDTRAP_PLUGIN_NOT_FOUND',
+        `detector '${spec}': no package of that name; did you mean ./${spec}? (a path starts with ./ or /, relative to ${baseDir})`,
+      );
+    }
     const hint = builtIn
       ? `'${spec}' is not a built-in detector that is installed (looked for ${name}); install it with: npm install -D ${name}`
       : `package ${name} is not installed; install it with: npm install -D ${name}`;
