@@ -1,6 +1,7 @@
 import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from './testing.js';
 
@@ -56,6 +57,23 @@ describe('bad input: one line, exit 2', () => {
     expect(r.code).toBe(2);
     expect(r.err).toMatch(/--out .*a-file\/sub: cannot write there \(ENOTDIR\)/);
     expect(Date.now() - t0).toBeLessThan(5000);
+  });
+
+  it('--out pointing at an existing file: one line naming the flag and the path (train, zoo build, scoreboard)', async () => {
+    const file = join(dir, 'out-is-a-file');
+    await writeFile(file, 'keep');
+    for (const args of [
+      [...base, '--out', file],
+      ['zoo', 'build', '--preset', 'smoke', '--out', file],
+      ['scoreboard', '--zoo', fileURLToPath(new URL('../../../fixtures/zoo-smoke', import.meta.url)), '--detectors', 'random', '--out', file],
+    ]) {
+      const r = await cli(args);
+      expect(r.code, args.join(' ')).toBe(2);
+      expect(r.out).toBe('');
+      expect(r.err.trim().split('\n')).toHaveLength(1);
+      expect(r.err).toMatch(/^sandtrap: --out .*out-is-a-file is a file; give a directory \[SANDTRAP_OUT_NOT_WRITABLE\]$/m);
+    }
+    expect(await readFile(file, 'utf8')).toBe('keep');
   });
 
   it('a forced backend that is not installed names the install command', async () => {

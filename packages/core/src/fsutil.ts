@@ -1,4 +1,4 @@
-import { mkdir, rename, writeFile, rm, access } from 'node:fs/promises';
+import { mkdir, rename, writeFile, rm, access, stat } from 'node:fs/promises';
 import { constants } from 'node:fs';
 import { dirname, join, basename } from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -26,6 +26,11 @@ export async function ensureWritableDir(dir: string, flag = '--out'): Promise<vo
     await rm(probe, { force: true });
   } catch (e) {
     const why = (e as NodeJS.ErrnoException).code ?? (e as Error).message;
+    const isFile = await stat(dir).then(
+      (s) => !s.isDirectory(),
+      () => false,
+    );
+    if (isFile) throw new SandtrapError('SANDTRAP_OUT_NOT_WRITABLE', `${flag} ${dir} is a file; give a directory`, { cause: e });
     throw new SandtrapError('SANDTRAP_OUT_NOT_WRITABLE', `${flag} ${dir}: cannot write there (${why}); choose a directory you can write to`, { cause: e });
   }
 }

@@ -1,3 +1,4 @@
+import { stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { buildZoo, inspectOrganism, listZoo, parseBackendRequest, parseZooSpec, presetSpec, readZooSpecFile, initBackend, verifyZoo, SandtrapError } from '@sandtrap/core';
 import { printJson, type GlobalOptions, type IO } from '../io.js';
@@ -20,6 +21,14 @@ export async function zooBuild(io: IO, g: GlobalOptions, f: ZooBuildFlags): Prom
   const { spec, jobs } = parseZooSpec(raw, source);
   const workers = parsePositiveInt(f.workers, '--workers', cpus().length);
   const out = resolve(io.cwd, f.out ?? `sandtrap-zoo/${spec.name}`);
+  // Before the header line, so a --out that is a file gets one line (buildZoo checks the rest).
+  if (
+    await stat(out).then(
+      (s) => !s.isDirectory(),
+      () => false,
+    )
+  )
+    throw new SandtrapError('SANDTRAP_OUT_NOT_WRITABLE', `--out ${out} is a file; give a directory`);
   const backend = await initBackend(parseBackendRequest(g.backend ?? io.env.SANDTRAP_BACKEND, g.backend ? '--backend' : 'SANDTRAP_BACKEND'));
   if (!g.quiet) io.stderr.write(`sandtrap zoo build: ${spec.name} → ${out} — ${backend.reason}\n`);
   const progress = zooProgress(io, g.quiet);
