@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
-import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { cp, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -76,5 +77,39 @@ describe('a tampered organism whose hashes were rewritten into its card', () => 
     expect(r.out).toBe('');
     expect(r.err.trim().split('\n')).toHaveLength(1);
     expect(r.err).toMatch(new RegExp(`${ids[0]}/weights\\.bin: \\d+ bytes, but model\\.json's shapes need \\d+; .*rebuild the organism.*\\[SANDTRAP_ORGANISM_INVALID\\]$`, 'm'));
+  });
+});
+
+describe('scoreboard on a zoo with one tampered weights.bin', () => {
+  it('exits 2 with one line naming the organism and file before any cell runs; results.jsonl is not touched', async () => {
+    const full = join(dir, 'full');
+    await cp(fixture, full, { recursive: true });
+    const index = JSON.parse(await readFile(join(full, 'zoo.json'), 'utf8')) as ZooIndex;
+    const victim = index.organisms.find((o) => o.split === 'test')!.id;
+    const weights = join(full, 'organisms', victim, 'weights.bin');
+    const buf = await readFile(weights);
+    buf[100] = buf[100]! ^ 0xff;
+    await writeFile(weights, buf);
+    const line = new RegExp(`^sandtrap: .*organisms/${victim}/weights\\.bin: sha256 mismatch: .*rebuild the organism \\[SANDTRAP_HASH_MISMATCH\\]$`, 'm');
+
+    // No report folder yet: none is made.
+    const fresh = join(dir, 'report-fresh');
+    const r = await runCli(['scoreboard', '--zoo', full, '--detectors', 'random', '--out', fresh, '--workers', '1']);
+    expect(r.code).toBe(2);
+    expect(r.out).toBe('');
+    expect(r.err.trim().split('\n')).toHaveLength(1);
+    expect(r.err).toMatch(line);
+    expect(existsSync(fresh)).toBe(false);
+
+    // An earlier run's results.jsonl stays byte-identical.
+    const earlier = join(dir, 'report-earlier');
+    await mkdir(earlier);
+    const before = '{"earlier":"line"}\n';
+    await writeFile(join(earlier, 'results.jsonl'), before);
+    const again = await runCli(['scoreboard', '--zoo', full, '--detectors', 'random', '--out', earlier, '--workers', '1']);
+    expect(again.code).toBe(2);
+    expect(again.err).toMatch(line);
+    expect(await readFile(join(earlier, 'results.jsonl'), 'utf8')).toBe(before);
+    expect(await readdir(earlier)).toEqual(['results.jsonl']);
   });
 });

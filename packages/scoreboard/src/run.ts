@@ -1,5 +1,5 @@
 import { join, resolve } from 'node:path';
-import { DEFAULT_BUDGET, ensureWritableDir, SandtrapError, writeFileAtomic, type BudgetLimits } from '@sandtrap/core';
+import { DEFAULT_BUDGET, ensureWritableDir, inspectOrganism, SandtrapError, writeFileAtomic, type BudgetLimits } from '@sandtrap/core';
 import { buildBoard, writeBoard, type BoardDetector, type BoardSettings, type Scoreboard } from './board.js';
 import { cellKey, detectorKey } from './keys.js';
 import { readResults, type CellRecord } from './results.js';
@@ -148,6 +148,9 @@ export async function runScoreboard(o: ScoreboardOptions): Promise<ScoreboardRes
   const zoo = resolve(o.zoo);
   if (o.detectors.length === 0) throw new SandtrapError('SANDTRAP_BAD_ARGUMENT', 'no detectors to run; name some with --detectors a,b or in the config file');
   const { index, organisms } = await testOrganisms(zoo);
+  // Every organism of the zoo (the dev ones feed configure()) is hash-checked before any detector
+  // loads or any line is appended: a tampered file is bad input, not a column of error cells.
+  for (const x of index.organisms) await inspectOrganism(join(zoo, 'organisms', x.id));
   const settings = settingsOf(o);
   const shard = o.shard ?? { index: 1, count: 1 };
 
