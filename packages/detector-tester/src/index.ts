@@ -6,5 +6,6 @@ export { DetectorTester, DetectorCheckError, createDetectorTester, type CellRepo
 export { validateCases, TesterUsageError, CASE_KEYS, type TesterCases, type ExpectCase, type OrganismSelection } from './cases.js';
 export { resolveZooDir, openZoo, selectOrganisms, devOrganisms, DEFAULT_ZOO_CANDIDATES, type TesterZoo, type ZooEntry } from './zoo.js';
 export { asSubject, asCard, makeSubject, fingerprint, liveTensors, stateIssues, type Fingerprint } from '@sandtrap/harness';
-export { auroc } from './auroc.js';
+/** The tester's minAuroc check uses the scoreboard's AUROC (Mann–Whitney, ties ½); re-exported for authors who used the tester's. */
+export { auroc } from '@sandtrap/stats';
 export { fakeContext, type FakeContextInit } from './context.js';

@@ -1,7 +1,7 @@
 import { DEFAULT_BUDGET, initBackend, loadModel, parseBackendRequest, readTruth, type BackendInfo, type BudgetLimits } from '@sandtrap/core';
 import { checkDetectorShape, validateMeta, validateOptions, type AnyDetector, type ReferenceTruth, type ValidatedVerdict } from '@sandtrap/detector-api';
 import { cellSeed, configureSeed, referenceTruth, runCell, runConfigure, type HarnessOrganism } from '@sandtrap/harness';
-import { auroc } from './auroc.js';
+import { auroc } from '@sandtrap/stats';
 import { validateCases, type TesterCases } from './cases.js';
 import { devOrganisms, openZoo, resolveZooDir, selectOrganisms, type TesterZoo, type ZooEntry } from './zoo.js';
 
