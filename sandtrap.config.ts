@@ -10,6 +10,7 @@ export default defineConfig({
   detectors: [
     'random',
     'metadata-leak',
+    'confidence',
     'difficulty-profile',
     'context-consistency',
     'meta-classifier',

@@ -101,11 +101,12 @@ function fromPackageDir(ref: string, dir: string, via: LocatedDetector['via'], n
 
 /**
  * The detectors sandtrap ships (packages `@sandtrap/detector-<id>` under plugins/), in report
- * order: the two null detectors first, then black-box, gray-box, white-box.
+ * order: the three null detectors first, then black-box, gray-box, white-box.
  */
 export const BUILT_IN_DETECTORS = [
   'random',
   'metadata-leak',
+  'confidence',
   'difficulty-profile',
   'context-consistency',
   'meta-classifier',
