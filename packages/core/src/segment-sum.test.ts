@@ -1,7 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import type * as tfc from '@tensorflow/tfjs-core';
 import { resolveArchParams } from './arch/index.js';
-import { embedInput } from './arch/types.js';
+import { embedInput, gatherRows } from './arch/types.js';
 import { getTf, initBackend } from './backend.js';
 import { Model } from './model.js';
 import { Rng } from './rng.js';
@@ -178,6 +178,34 @@ describe('wasm UnsortedSegmentSum and the gather embedding', () => {
     expect(resolveArchParams('transformer', {})).toEqual({ dModel: 32, heads: 1, blocks: 1, mlpRatio: 4 });
     expect(resolveArchParams('mlp', { embedGather: 1 })['embedGather']).toBe(1);
     expect(() => resolveArchParams('mlp', { embedGather: 2 })).toThrow(/embedGather/);
+  });
+
+  it('gatherRows on wasm (JS row copies) equals the GatherV2 kernel bit for bit, forward and gradient, and is tensor-neutral', () => {
+    const rng = new Rng(11);
+    const V = 1024;
+    const d = 16;
+    const n = 6144;
+    const ids = new Int32Array(n);
+    for (let i = 0; i < n; i++) ids[i] = i % 7 === 0 ? 3 : rng.int(V); // repeated rows
+    const tableValues = randn(rng, V * d);
+    const dyValues = randn(rng, n * d);
+    const run = (f: (t: tfc.Tensor2D, i: tfc.Tensor1D) => tfc.Tensor2D) =>
+      tf.tidy(() => {
+        const table = tf.tensor2d(tableValues, [V, d]);
+        const i = tf.tensor1d(ids, 'int32');
+        const dy = tf.tensor2d(dyValues, [n, d]);
+        const { value, grads } = tf.valueAndGrads((t: tfc.Tensor) => tf.sum(tf.mul(f(t as tfc.Tensor2D, i), dy)))([table]);
+        void value;
+        return { out: f(table, i).dataSync() as Float32Array, grad: grads[0]!.dataSync() as Float32Array };
+      });
+    const before = tf.memory().numTensors;
+    const mine = run((t, i) => gatherRows(tf, t, i));
+    const kernel = run((t, i) => tf.gather(t, i));
+    expect(tf.memory().numTensors).toBe(before);
+    expect(mine.out).toEqual(kernel.out);
+    expect(mine.grad).toEqual(kernel.grad);
+    expect(() => tf.tidy(() => gatherRows(tf, tf.zeros([4, 2]) as tfc.Tensor2D, tf.tensor1d([0, 4], 'int32')))).toThrow(/id 4 at 1 is outside \[0, 4\)/);
+    expect(tf.memory().numTensors).toBe(before);
   });
 
   it('20 Adam steps of the mlp at V = 1024: gather and one-hot reach the same losses; gather is deterministic and tensor-neutral', () => {
