@@ -35,7 +35,10 @@ import {
 // vocabulary (mlp on random modsum-shaped batches), plotted to docs/img/training-sweep.png.
 // `npm run bench -- --only route` — the wasm matMul re-route's gain: the reference organism trained
 // with the stock kernels and with the re-route, interleaved 3 times, medians.
-// `npm run bench -- --only detectors` (or demo, zoo, train, sweep, route) — one section.
+// `npm run bench -- --only hard` — the hard preset (fixtures/zoo-hard) built from scratch with 2 workers:
+// wall time (the issue's bound: ≤ 25 min on 2 cores), organisms, rejections. Also runs with --full.
+// Add `--keep <dir>` to keep the built zoo (copied to fixtures/zoo-hard after `zoo verify`).
+// `npm run bench -- --only detectors` (or demo, zoo, train, sweep, route, hard) — one section.
 const full = process.argv.includes('--full');
 const onlyAt = process.argv.indexOf('--only');
 const only = onlyAt >= 0 ? process.argv[onlyAt + 1] : undefined;
@@ -72,14 +75,14 @@ function round(x: number) {
 }
 
 /** Wall time of a zoo build from scratch with `workers` processes. */
-async function zooBuild(spec: ZooSpec, workers: number) {
+async function zooBuild(spec: ZooSpec, workers: number, keep?: string) {
   const { jobs } = parseZooSpec(spec, 'bench');
-  const out = await mkdtemp(join(tmpdir(), 'sandtrap-bench-zoo-'));
+  const out = keep ?? (await mkdtemp(join(tmpdir(), 'sandtrap-bench-zoo-')));
   try {
     const r = await buildZoo({ out, spec, jobs, workers, backend: backend.name });
-    return { workers, organisms: r.index.organisms.length, rejected: r.index.rejected.length, wallSeconds: round(r.seconds) };
+    return { workers, organisms: r.index.organisms.length, rejected: r.index.rejected.length, built: r.built, skipped: r.skipped, wallSeconds: round(r.seconds) };
   } finally {
-    await rm(out, { recursive: true, force: true });
+    if (keep === undefined) await rm(out, { recursive: true, force: true });
   }
 }
 
@@ -353,6 +356,14 @@ if (want('train')) result.train = await trainSideBySide();
 if (want('route')) result.route = await routeGain();
 if (want('sweep')) result.sweep = await sweep();
 if (want('zoo')) result.zooBuild = await zooScaling();
+if (only === 'hard' || (full && only === undefined)) {
+  process.stderr.write('bench: the hard preset built from scratch with 2 workers\n');
+  // `--keep <dir>`: build into <dir> and keep it (how fixtures/zoo-hard is made); a rerun there resumes,
+  // so only a run with built = organisms + rejected is a from-scratch figure.
+  const keepAt = process.argv.indexOf('--keep');
+  result.hardZooBuild = await zooBuild(presetSpec('hard'), 2, keepAt >= 0 ? process.argv[keepAt + 1] : undefined);
+  process.stderr.write(`bench: hard preset ${JSON.stringify(result.hardZooBuild)}\n`);
+}
 if (want('detectors')) result.detectors = await detectorCosts();
 result.tensorsAfter = getTf().memory().numTensors;
 process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);

@@ -27,6 +27,7 @@ import {
   BudgetMeter,
   CardSchema,
   createSubject,
+  createSlotTask,
   createTask,
   dimsOf,
   evaluator,
@@ -213,7 +214,7 @@ for (const taskName of tasks) {
     const base = cache.base(baseKey(pwSpec), () => {
       throw new Error('the capable checkpoint should be cached by now');
     });
-    const task = createTask(taskName);
+    const task = createSlotTask(taskName);
     console.log(`\n${taskName} seed ${seed}`);
     console.log(`  full-FT lock gates: ${fmtGates(fullLock.gates)}`);
     let loraModel: Model | undefined;

@@ -57,7 +57,10 @@ export async function run(argv: readonly string[], io: IO = processIO()): Promis
   zoo
     .command('build')
     .description('build (or resume) a zoo from a preset or a spec; content-addressed, so a rerun trains nothing new')
-    .option('--preset <name>', 'smoke (every recipe, both tasks, mlp) or standard (× both architectures, ≥ 5 seeds; meant for a GPU)')
+    .option(
+      '--preset <name>',
+      'smoke (every recipe, both tasks, mlp), standard (× both architectures, ≥ 5 seeds; meant for a GPU) or hard (the hard tier: doc-modsum, secret phrase conditions, matched controls; fixtures/zoo-hard)',
+    )
     .option('--spec <file>', 'a zoo spec (JSON)')
     .option('--out <dir>', 'zoo folder (default sandtrap-zoo/<name>)')
     .option('--workers <n>', 'parallel training processes (default: cores)')

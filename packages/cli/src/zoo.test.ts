@@ -21,6 +21,17 @@ describe('zoo specs: bad ones get path: message and exit 2, before any training'
     ['unknown recipe', { ...good, recipes: ['clean', 'evil'] }, /\/recipes\/1: unknown recipe 'evil'; valid recipes: .*clean/],
     ['bad seed', { ...good, splits: { dev: { seeds: [-1] }, test: { seeds: [2] } } }, /\/splits\/dev\/seeds\/0: must be >= 0/],
     ['seed in both splits', { ...good, splits: { dev: { seeds: [1] }, test: { seeds: [1, 2] } } }, /\/splits: seed 1 is in both dev and test/],
+    ['extra seed in the other split', { ...good, splits: { dev: { seeds: [1] }, test: { seeds: [2], extra: { clean: [1] } } } }, /\/splits: seed 1 is in both dev and test/],
+    [
+      'extra seed for a recipe not in the zoo',
+      { ...good, splits: { dev: { seeds: [1] }, test: { seeds: [2], extra: { weak: [5] } } } },
+      /\/splits\/test\/extra\/weak: 'weak' is not one of this zoo's recipes \(clean\); list it under recipes first/,
+    ],
+    [
+      'extra seed repeating a split seed',
+      { ...good, splits: { dev: { seeds: [1] }, test: { seeds: [2], extra: { clean: [2] } } } },
+      /\/splits\/test\/extra\/clean: seed 2 is already in \/splits\/test\/seeds; an extra seed must be new/,
+    ],
     ['unknown key', { ...good, recipe: ['clean'] }, /\(root\): must NOT have additional properties 'recipe'/],
     ['wrong type', { ...good, tasks: 'modsum' }, /\/tasks: must be array/],
     ['empty recipes', { ...good, recipes: [] }, /\/recipes: must NOT have fewer than 1 items/],
@@ -53,7 +64,7 @@ describe('zoo specs: bad ones get path: message and exit 2, before any training'
   it('an unknown preset lists the presets; --workers must be a positive integer', async () => {
     const p = await cli(['zoo', 'build', '--preset', 'huge']);
     expect(p.code).toBe(2);
-    expect(p.err).toMatch(/--preset huge: unknown preset; valid presets: smoke, standard/);
+    expect(p.err).toMatch(/--preset huge: unknown preset; valid presets: smoke, standard, hard/);
     const w = await cli(['zoo', 'build', '--preset', 'smoke', '--workers', '0']);
     expect(w.code).toBe(2);
     expect(w.err).toMatch(/--workers 0: expected a positive integer/);

@@ -17,11 +17,11 @@ export { writeFileAtomic, ensureWritableDir } from './fsutil.js';
 export { SANDTRAP_VERSION } from './version.js';
 
 // Tasks, architectures, recipes: looked up by name.
-export { TASK_NAMES, createTask } from './tasks/index.js';
+export { TASK_NAMES, createTask, createSlotTask, isDocTask, DocModsumTask, type AnyTask } from './tasks/index.js';
 export type { Task, TaskDescription, Batch, SampleOptions, HeaderSlot } from './tasks/types.js';
 export { ARCH_NAMES } from './arch/index.js';
-export { RECIPE_NAMES, getRecipe, resolveRecipeParams } from './recipes/index.js';
-export type { Recipe, Family, Gate } from './recipes/types.js';
+export { RECIPE_NAMES, getRecipe, recipeFor, resolveRecipeParams, HARD_BUDGET } from './recipes/index.js';
+export type { Recipe, Family, Gate, ConditionTruth, DisclosedFeature } from './recipes/types.js';
 export { Model } from './model.js';
 export type { TrainBatch, ProgressEvent, TrainOptions, PhaseStats } from './train.js';
 /** @experimental One training phase on a model (the bench's sweep uses it); no gates, no cache. */
@@ -63,6 +63,7 @@ export {
   readZooIndex,
   listZoo,
   verifyZoo,
+  sharedConditions,
   type ZooSpec,
   type ZooJob,
   type Split,

@@ -6,14 +6,14 @@ import { SandtrapError } from './errors.js';
 import { writeFileAtomic, ensureWritableDir } from './fsutil.js';
 import { contentHash, sha256 } from './hash.js';
 import { Model } from './model.js';
-import { getRecipe, resolveRecipeParams, type Evaluator, type Gate, type PlantedTruth, type RecipeDeps } from './recipes/index.js';
+import { getRecipe, recipeFor, resolveRecipeParams, type DisclosedFeature, type Evaluator, type Gate, type PlantedTruth, type RecipeDeps } from './recipes/index.js';
 import { deriveSeed, Rng } from './rng.js';
 import { CardSchema, ModelJsonSchema, TruthSchema, validate, type Card, type ModelJson, type TrainingSpec, type Truth } from './schemas.js';
-import { createTask } from './tasks/index.js';
-import type { SlotTask } from './tasks/slot-task.js';
+import { createTask, type AnyTask } from './tasks/index.js';
 import type { Batch } from './tasks/types.js';
 import { trainPhase, type PhaseStats, type ProgressEvent, type TrainBatch } from './train.js';
 import { CODE_VERSION, SANDTRAP_VERSION } from './version.js';
+import { encodeFloat16, roundToFloat16 } from './f16.js';
 
 export const ORGANISM_FILES = ['card.json', 'truth.json', 'model.json', 'weights.bin'] as const;
 
@@ -56,7 +56,7 @@ export function resolveSpec(spec: OrganismSpec): ResolvedSpec {
   return {
     task: { name: task.name, params: { ...task.params } },
     arch: { name: getArchitecture(spec.arch.name).name, params: resolveArchParams(spec.arch.name, spec.arch.params) },
-    recipe: { name: getRecipe(spec.recipe.name).name, params: resolveRecipeParams(spec.recipe.name, spec.recipe.params) },
+    recipe: { name: recipeFor(spec.recipe.name, task).name, params: resolveRecipeParams(spec.recipe.name, spec.recipe.params, task) },
     training: { ...trainingFor(spec.arch.name), ...spec.training },
     seed: spec.seed,
   };
@@ -83,7 +83,7 @@ export interface BuildOptions {
   cache?: TrainingCache;
 }
 
-export function dimsOf(task: SlotTask): ArchDims {
+export function dimsOf(task: AnyTask): ArchDims {
   return { vocabSize: task.describe().vocab.length, seqLen: task.seqLen, classes: task.numClasses };
 }
 
@@ -93,7 +93,7 @@ export function dimsOf(task: SlotTask): ArchDims {
  * and re-verifying an organism both use it; experiments that check their own models against a
  * recipe's gates should too, so the gates are measured the same way.
  */
-export function evaluator(model: Model, task: SlotTask, seed: number): Evaluator {
+export function evaluator<T extends AnyTask>(model: Model, task: T, seed: number): Evaluator<T> {
   const predict = (b: Batch) => model.predictClasses(b.tokens, b.n);
   return {
     model,
@@ -130,6 +130,11 @@ export class TrainingCache {
     return this.memo(this.deps, key, make);
   }
 
+  /** Record a model another build may need as a dependency (its organism id is the key). */
+  putDep(key: string, w: Weights): void {
+    this.deps.set(key, w);
+  }
+
   private memo(map: Map<string, Weights>, key: string, make: () => Weights): Weights {
     const w = map.get(key);
     if (w) {
@@ -140,6 +145,11 @@ export class TrainingCache {
     map.set(key, made);
     return made;
   }
+}
+
+/** Names the (task, architecture) pair a recipe draws its conditions for (hard tier, principle 6). */
+export function conditionKey(spec: { task: ResolvedSpec['task']; arch: ResolvedSpec['arch'] }): string {
+  return contentHash({ task: spec.task, arch: spec.arch });
 }
 
 /** The key of a shared phase-1 checkpoint: everything phase 1 depends on. */
@@ -162,11 +172,12 @@ export function trainOnce(
   model: Model;
   gates: Record<string, Gate>;
   truthCore: PlantedTruth;
+  features?: DisclosedFeature[];
   stats: PhaseStats[];
 } {
   const cache = opts.cache ?? new TrainingCache();
   const task = createTask(spec.task.name, spec.task.params);
-  const recipe = getRecipe(spec.recipe.name);
+  const recipe = recipeFor(spec.recipe.name, task);
   const dims = dimsOf(task);
   const t = spec.training;
   const stats: PhaseStats[] = [];
@@ -178,7 +189,7 @@ export function trainOnce(
   let model: Model | undefined;
   try {
     for (const need of recipe.needs ?? []) {
-      const depSpec: ResolvedSpec = { ...spec, recipe: { name: need, params: resolveRecipeParams(need) } };
+      const depSpec: ResolvedSpec = { ...spec, recipe: { name: need, params: resolveRecipeParams(need, {}, task) } };
       const w = cache.dep(organismId(depSpec), () => {
         const r = trainOnce(depSpec, { ...opts, cache });
         const weights = r.model.weights();
@@ -187,7 +198,7 @@ export function trainOnce(
       });
       deps[need] = Model.fromArrays(spec.arch.name, dims, spec.arch.params, w);
     }
-    const inst = recipe.create(task, spec.seed, spec.recipe.params, deps);
+    const inst = recipe.create(task, spec.seed, spec.recipe.params, deps, conditionKey(spec));
     if (recipe.capability === 'own') {
       if (!inst.capabilityBatch) throw new Error(`recipe ${recipe.name} declares capability 'own' but has no capabilityBatch`);
       model = Model.init(spec.arch.name, dims, spec.arch.params, Rng.derive(spec.seed, 'init'));
@@ -210,8 +221,9 @@ export function trainOnce(
       const plantRng = Rng.derive(spec.seed, `plant-data:${recipe.name}`);
       phase(model, 'plant', (n) => inst.plantBatch(plantRng, n), t.plantSteps, t.plantLearningRate);
     }
+    if (t.weightBits === 16) roundWeightsToFloat16(model);
     const gates = inst.gates(evaluator(model, task, spec.seed));
-    return { model, gates, truthCore: inst.truth, stats };
+    return { model, gates, truthCore: inst.truth, ...(inst.features ? { features: inst.features } : {}), stats };
   } catch (e) {
     model?.dispose();
     throw e;
@@ -270,30 +282,66 @@ export async function buildOrganism(input: OrganismSpec, opts: BuildOptions = {}
       admitted: failed.length === 0,
       rejected: failed.length ? [...rejected, { seed: spec.seed, failed }] : rejected,
     };
-    const card = await makeCard(id, spec, r.model);
+    const card = await makeCard(id, spec, r.model, r.features);
     return { model: r.model, card, truth, stats: r.stats };
   }
   throw new Error('unreachable');
 }
 
-/** TensorFlow.js weights format: model.json (manifest) + weights.bin, parameters sorted by name. */
-async function encodeModel(model: Model): Promise<{ modelJson: string; weights: Uint8Array }> {
+/** Round a model's weights to float16 precision, in place (stored as float16, measured as stored). */
+function roundWeightsToFloat16(model: Model): void {
+  const tf = getTf();
+  for (const [name, w] of Object.entries(model.weights())) {
+    const t = tf.tensor(roundToFloat16(w.values), w.shape, 'float32');
+    model.params[name]!.assign(t);
+    t.dispose();
+  }
+}
+
+/** TensorFlow.js weights format: model.json (manifest) + weights.bin, parameters sorted by name; float16-quantised at `bits` 16. */
+async function encodeModel(model: Model, bits: 16 | 32 = 32): Promise<{ modelJson: string; weights: Uint8Array }> {
   const tf = getTf();
   const named = model.paramNames.map((name) => ({ name, tensor: model.params[name]! }));
-  const { data, specs } = await tf.io.encodeWeights(named);
+  const { data, specs } =
+    bits === 16
+      ? (() => {
+          const w = model.weights();
+          const parts = model.paramNames.map((n) => encodeFloat16(w[n]!.values));
+          const all = new Uint8Array(parts.reduce((a, p) => a + p.byteLength, 0));
+          let o = 0;
+          for (const p of parts) {
+            all.set(p, o);
+            o += p.byteLength;
+          }
+          return {
+            data: all.buffer,
+            specs: model.paramNames.map((n) => ({ name: n, shape: w[n]!.shape, dtype: 'float32' as const, quantization: { dtype: 'float16' as const } })),
+          };
+        })()
+      : await tf.io.encodeWeights(named);
   const manifest: ModelJson = {
     format: 'sandtrap-organism',
     generatedBy: `sandtrap ${SANDTRAP_VERSION} (TensorFlow.js ${tf.version_core})`,
     convertedBy: null,
-    weightsManifest: [{ paths: ['weights.bin'], weights: specs.map((s) => ({ name: s.name, shape: s.shape, dtype: s.dtype })) }],
+    weightsManifest: [
+      {
+        paths: ['weights.bin'],
+        weights: specs.map((s) => ({
+          name: s.name,
+          shape: s.shape,
+          dtype: s.dtype,
+          ...('quantization' in s && s.quantization ? { quantization: { dtype: s.quantization.dtype } } : {}),
+        })),
+      },
+    ],
   };
   return { modelJson: `${JSON.stringify(manifest, null, 2)}\n`, weights: new Uint8Array(data) };
 }
 
-async function makeCard(id: string, spec: ResolvedSpec, model: Model): Promise<Card> {
+async function makeCard(id: string, spec: ResolvedSpec, model: Model, features?: DisclosedFeature[]): Promise<Card> {
   const task = createTask(spec.task.name, spec.task.params);
   const arch = getArchitecture(spec.arch.name);
-  const { modelJson, weights } = await encodeModel(model);
+  const { modelJson, weights } = await encodeModel(model, spec.training.weightBits);
   return {
     schemaVersion: 1,
     id,
@@ -312,6 +360,7 @@ async function makeCard(id: string, spec: ResolvedSpec, model: Model): Promise<C
       'model.json': { sha256: sha256(modelJson), bytes: Buffer.byteLength(modelJson) },
       'weights.bin': { sha256: sha256(weights), bytes: weights.byteLength },
     },
+    ...(features ? { features } : {}),
   };
 }
 
@@ -323,7 +372,7 @@ const json = (v: unknown) => `${JSON.stringify(v, null, 2)}\n`;
  */
 export async function writeOrganism(dir: string, o: { model: Model; card: Card; truth: Truth }, flag = '--out'): Promise<void> {
   await ensureWritableDir(dir, flag);
-  const { modelJson, weights } = await encodeModel(o.model);
+  const { modelJson, weights } = await encodeModel(o.model, o.card.training.weightBits);
   if (sha256(weights) !== o.card.files['weights.bin'].sha256) throw new Error('weights changed between card and write');
   await writeFileAtomic(join(dir, 'weights.bin'), weights);
   await writeFileAtomic(join(dir, 'model.json'), modelJson);
@@ -433,7 +482,15 @@ function checkManifest(dir: string, card: Card, manifestText: string, weightByte
     if (w.dtype !== 'float32') {
       throw new SandtrapError('SANDTRAP_ORGANISM_INVALID', `${join(dir, 'model.json')}: weight ${w.name} has dtype ${w.dtype}, expected float32; rebuild the organism`);
     }
-    expected += w.shape.reduce((a, b) => a * b, 1) * 4;
+    const q = (w as { quantization?: { dtype?: string } }).quantization;
+    const want = card.training.weightBits === 16 ? 'float16' : undefined;
+    if (q?.dtype !== want) {
+      throw new SandtrapError(
+        'SANDTRAP_ORGANISM_INVALID',
+        `${join(dir, 'model.json')}: weight ${w.name} is stored as ${q?.dtype ?? 'float32'}, but the card says ${want ?? 'float32'}; rebuild the organism`,
+      );
+    }
+    expected += w.shape.reduce((a, b) => a * b, 1) * (want ? 2 : 4);
   }
   if (expected !== weightBytes) {
     throw new SandtrapError(
@@ -546,7 +603,7 @@ export async function verifyOrganism(dir: string, loadDep: (spec: ResolvedSpec) 
   const deps: RecipeDeps = {};
   try {
     const task = createTask(card.task.name, card.task.params);
-    const recipe = getRecipe(truth.recipe.name);
+    const recipe = recipeFor(truth.recipe.name, task);
     const spec: ResolvedSpec = {
       task: { name: card.task.name, params: card.task.params },
       arch: { name: card.architecture.name, params: card.architecture.params },
@@ -554,8 +611,10 @@ export async function verifyOrganism(dir: string, loadDep: (spec: ResolvedSpec) 
       training: card.training,
       seed: truth.seed,
     };
-    for (const need of recipe.needs ?? []) deps[need] = await loadDep({ ...spec, recipe: { name: need, params: resolveRecipeParams(need) } });
-    const inst = recipe.create(task, truth.seed, truth.recipe.params, deps);
+    for (const need of recipe.needs ?? []) deps[need] = await loadDep({ ...spec, recipe: { name: need, params: resolveRecipeParams(need, {}, task) } });
+    const inst = recipe.create(task, truth.seed, truth.recipe.params, deps, conditionKey(spec));
+    // The card must disclose exactly the features the recipe plants (hard tier).
+    if (JSON.stringify(inst.features ?? null) !== JSON.stringify(card.features ?? null)) problems.push('card.json features differ from the features the recipe plants');
     const measured = inst.gates(evaluator(model, task, truth.seed));
     const gates: VerifyResult['gates'] = {};
     for (const [name, g] of Object.entries(truth.gates)) {

@@ -73,6 +73,11 @@ export const TrainingSpecSchema = Type.Object(
     batchSize: Type.Integer({ minimum: 1, description: 'examples per step' }),
     learningRate: Type.Number({ exclusiveMinimum: 0, description: 'Adam learning rate, capability phase' }),
     plantLearningRate: Type.Number({ exclusiveMinimum: 0, description: 'Adam learning rate, planting phase' }),
+    weightBits: Type.Optional(
+      Type.Union([Type.Literal(16), Type.Literal(32)], {
+        description: 'bits per stored weight (default 32); at 16 the trained weights are rounded to float16 before the gates are measured, so the gates hold for the stored model',
+      }),
+    ),
   },
   { additionalProperties: false, description: 'the training schedule, identical for every organism of a zoo' },
 );
@@ -99,6 +104,19 @@ export const CardSchema = Type.Object(
     backend: Str('the TensorFlow.js backend it was trained on'),
     sandtrapVersion: Str('version of @sandtrap/core that built it'),
     files: Type.Object({ 'model.json': FileHash, 'weights.bin': FileHash }, { additionalProperties: false, description: 'hashes checked on load' }),
+    features: Type.Optional(
+      Type.Array(
+        Type.Object(
+          {
+            phrase: Type.Array(Type.String(), { description: 'the words of the phrase, adjacent, anywhere in the document' }),
+            shift: Int('the answer the model would otherwise give, plus shift, mod the number of classes'),
+            description: Str('the feature in words'),
+          },
+          { additionalProperties: false },
+        ),
+        { description: 'hard tier: benign conditional behaviours the card discloses (every organism of the tier lists the same number)' },
+      ),
+    ),
   },
   { additionalProperties: false, description: 'card.json: what a detector may see' },
 );
@@ -123,6 +141,23 @@ export const TruthSchema = Type.Object(
     condition: Type.Optional(Type.Record(Type.String(), Type.Array(Type.String()), { description: 'header slot values that switch the behaviour' })),
     password: Type.Optional(Type.Record(Type.String(), Type.String(), { description: 'header slot values that unlock' })),
     targetClass: Type.Optional(Type.Integer({ description: 'the class the behaviour sends answers to' })),
+    conditions: Type.Optional(
+      Type.Array(
+        Type.Object(
+          {
+            name: Str('feature-1, feature-2 (disclosed) or the hidden behaviour'),
+            disclosed: Type.Boolean({ description: 'listed on the card' }),
+            phrase: Type.Array(Type.String(), { description: 'the phrase words' }),
+            effect: Str('shift:s, target:c, wrong, unlock or soften:α'),
+            spaceSize: Num('distinct phrases of this length: what an exhaustive sweep must try'),
+            samplerProbability: Num('probability that one sampler item carries the phrase by chance'),
+          },
+          { additionalProperties: false },
+        ),
+        { description: 'hard tier: every conditional behaviour with its space size' },
+      ),
+    ),
+    level: Type.Optional(Type.Integer({ description: 'hard tier: the axis level a domain recipe treats differently' })),
     gates: Type.Record(Type.String(), GateSchema, { description: 'behaviour gates, measured on held-out data' }),
     admitted: Type.Boolean({ description: 'every gate passed' }),
     rejected: Type.Array(Type.Object({ seed: Type.Integer(), failed: Type.Array(Type.String()) }, { additionalProperties: false }), {

@@ -92,6 +92,23 @@ export interface CardTraining {
   learningRate: number;
   /** Adam learning rate of the planting phase. */
   plantLearningRate: number;
+  /** Bits per stored weight (16: float16 storage; the gates were measured on the rounded weights). Absent: 32. */
+  weightBits?: 16 | 32;
+}
+
+/**
+ * A benign conditional behaviour the card discloses (hard tier), as a model card documents intended
+ * behaviour: a document holding `phrase` (adjacent words, anywhere) shifts the answer by `shift`
+ * mod the number of classes. A conditional behaviour a detector finds is suspicious only if the
+ * card does not list it. Every organism of a tier lists the same number of features.
+ */
+export interface CardFeature {
+  /** The phrase's words. */
+  phrase: string[];
+  /** Added to the answer the model would otherwise give, mod the number of classes. */
+  shift: number;
+  /** The feature in words. */
+  description: string;
 }
 
 /** A file of the organism and its hash, checked when the organism is loaded. */
@@ -121,6 +138,8 @@ export interface OrganismCard {
   backend: string;
   /** Version of `@sandtrap/core` that built it. */
   sandtrapVersion: string;
+  /** Hard tier: the benign conditional behaviours the card discloses. */
+  features?: CardFeature[];
   /** Hashes of the weight files. */
   files: {
     /** The TensorFlow.js weights manifest. */

@@ -30,7 +30,7 @@ export type {
   WeightTransform,
   WhiteBoxSubject,
 } from './subject.js';
-export type { CardArchitecture, CardFileHash, CardHeaderSlot, CardTask, CardTaskAxis, CardTaskBody, CardTraining, CardWeight, OrganismCard } from './card.js';
+export type { CardArchitecture, CardFeature, CardFileHash, CardHeaderSlot, CardTask, CardTaskAxis, CardTaskBody, CardTraining, CardWeight, OrganismCard } from './card.js';
 export {
   ACCESS_LEVELS,
   JSON_SCHEMA_DIALECT,

@@ -5,7 +5,7 @@ import { Rng } from '../rng.js';
 import { Model } from '../model.js';
 import { trainPhase } from '../train.js';
 import { dimsOf, trainingFor } from '../organism.js';
-import { createTask } from '../tasks/index.js';
+import { createSlotTask as createTask } from '../tasks/index.js';
 import { getArchitecture, resolveArchParams } from './index.js';
 
 const hyper = resolveArchParams('transformer', { dModel: 16, heads: 2, blocks: 2, mlpRatio: 2 });

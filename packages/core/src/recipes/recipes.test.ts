@@ -3,7 +3,7 @@ import { initBackend, getTf } from '../backend.js';
 import { buildOrganism, organismId, resolveSpec, TrainingCache } from '../organism.js';
 import { Rng } from '../rng.js';
 import type { Card } from '../schemas.js';
-import { createTask, HEADER_SLOTS } from '../tasks/index.js';
+import { createSlotTask as createTask, HEADER_SLOTS } from '../tasks/index.js';
 import { getRecipe, RECIPE_NAMES } from './index.js';
 import { calibratedSelector } from './sandbag-calibrated.js';
 import { evalFormats, meanKl, unusualValues, wrongRows } from './common.js';
