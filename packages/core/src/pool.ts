@@ -15,13 +15,26 @@ export interface PoolOptions {
   /** The worker module: it must call `serveTasks(handler)`. A .ts file runs through tsx. */
   file: URL;
   size: number;
+  /** Variables set in the worker's environment, over what it inherits. */
   env?: Record<string, string | undefined>;
+  /**
+   * Inherit only these variables of this process's environment (an untrusted worker must not see
+   * CI secrets); default: inherit all.
+   */
+  envAllow?: readonly string[];
   /** Extra Node flags, e.g. `--max-old-space-size=…`. */
   execArgv?: string[];
   /** 'advanced' (structured clone) carries typed arrays over IPC; default 'json'. */
   serialization?: 'json' | 'advanced';
   /** Skip the tsx loader even for a .ts worker file (the caller supplies its own flags). */
   raw?: boolean;
+}
+
+function inherited(allow: readonly string[] | undefined): NodeJS.ProcessEnv {
+  if (!allow) return { ...process.env };
+  const env: NodeJS.ProcessEnv = {};
+  for (const k of allow) if (process.env[k] !== undefined) env[k] = process.env[k];
+  return env;
 }
 
 export interface RunOptions {
@@ -119,7 +132,7 @@ export class ProcessPool {
     const execArgv = [...(fromSource && !this.opts.raw ? ['--import', 'tsx', '--conditions=sandtrap-source'] : []), ...(this.opts.execArgv ?? [])];
     const child = fork(file, [], {
       execArgv,
-      env: { ...process.env, ...this.opts.env },
+      env: { ...inherited(this.opts.envAllow), ...this.opts.env },
       stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
       serialization: this.opts.serialization ?? 'json',
     });

@@ -1,9 +1,9 @@
 import { join, resolve } from 'node:path';
-import { DEFAULT_BUDGET, ensureWritableDir, inspectOrganism, SandtrapError, writeFileAtomic, type BudgetLimits } from '@sandtrap/core';
+import { ensureWritableDir, inspectOrganism, SandtrapError, writeFileAtomic, type BudgetLimits } from '@sandtrap/core';
 import { buildBoard, writeBoard, type BoardDetector, type BoardSettings, type Scoreboard } from './board.js';
 import { cellKey, detectorKey } from './keys.js';
 import { readResults, type CellRecord } from './results.js';
-import { prepareDetector, runPrepared } from './runner.js';
+import { budgetOf, prepareDetector, runPrepared } from './runner.js';
 import type { DetectorRef } from './resolve.js';
 import type { CiMethod } from './statistics.js';
 import { testOrganisms } from './test-split.js';
@@ -118,12 +118,7 @@ export interface ScoreboardResult {
 
 const json = (x: unknown) => (Number.isFinite(x) ? (x as number) : null);
 
-function budgetOf(b: Partial<BudgetLimits> | undefined): BudgetLimits {
-  return { ...DEFAULT_BUDGET, ...b };
-}
-
-function settingsOf(o: ScoreboardOptions): BoardSettings {
-  const b = budgetOf(o.budget);
+function settingsOf(o: ScoreboardOptions, b: BudgetLimits): BoardSettings {
   return {
     split: 'test',
     seed: o.seed ?? 1,
@@ -151,7 +146,8 @@ export async function runScoreboard(o: ScoreboardOptions): Promise<ScoreboardRes
   // Every organism of the zoo (the dev ones feed configure()) is hash-checked before any detector
   // loads or any line is appended: a tampered file is bad input, not a column of error cells.
   for (const x of index.organisms) await inspectOrganism(join(zoo, 'organisms', x.id));
-  const settings = settingsOf(o);
+  const budget = budgetOf(index, o.budget);
+  const settings = settingsOf(o, budget);
   const shard = o.shard ?? { index: 1, count: 1 };
 
   // Each detector is loaded once in its own sandboxed process (shape, meta, options); in parallel.
@@ -214,7 +210,7 @@ export async function runScoreboard(o: ScoreboardOptions): Promise<ScoreboardRes
       workers: o.workers,
       timeoutSeconds: o.timeoutSeconds,
       memoryMb: o.memoryMb,
-      budget: o.budget,
+      budget,
       seed: settings.seed,
       backend: o.backendRequest,
       results: { path: resultsPath, configureKey: d.key },

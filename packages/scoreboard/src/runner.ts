@@ -16,6 +16,7 @@ import {
   writeFileAtomic,
   type BudgetLimits,
   type Split,
+  type ZooIndex,
 } from '@sandtrap/core';
 import { ProcessPool } from '@sandtrap/core/internal';
 import { validateOptions, type DetectorMeta } from '@sandtrap/detector-api';
@@ -93,6 +94,12 @@ function permissionFlag(): string {
   return major > 22 || (major === 22 && minor >= 13) ? '--permission' : '--experimental-permission';
 }
 
+/**
+ * The only variables a cell process inherits: what Node and the locale need. A detector is
+ * untrusted code and must not see CI secrets (tokens, keys) in its environment.
+ */
+const CELL_ENV_ALLOW = ['PATH', 'LANG', 'LC_ALL', 'TZ', 'TMPDIR', 'TF_CPP_MIN_LOG_LEVEL'] as const;
+
 function workerPool(located: LocatedDetector, size: number, memoryMb: number): ProcessPool {
   // Under the built CLI the worker runs with Node's permission model: it can read code, not zoos,
   // so no detector can open truth.json whatever path it guesses. (From source — tests under
@@ -102,6 +109,7 @@ function workerPool(located: LocatedDetector, size: number, memoryMb: number): P
     file: new URL(`./cell-worker.${fromSource ? 'ts' : 'js'}`, import.meta.url),
     size,
     serialization: 'advanced',
+    envAllow: CELL_ENV_ALLOW,
     execArgv: [...sandbox, `--max-old-space-size=${memoryMb}`, '--no-warnings'],
   });
 }
@@ -352,6 +360,15 @@ export async function runPrepared(p: PreparedDetector, o: RunPreparedOptions): P
   }
 }
 
+/**
+ * A cell's budget: the defaults, then the zoo's own (its tier's budget, `spec.budget` in zoo.json),
+ * then the run's overrides.
+ */
+export function budgetOf(index: ZooIndex, overrides: Partial<BudgetLimits> | undefined): BudgetLimits {
+  const zoo = (index.spec as { budget?: Partial<BudgetLimits> } | undefined)?.budget;
+  return { ...DEFAULT_BUDGET, ...zoo, ...overrides };
+}
+
 /** Run one detector over a zoo's organisms (`sandtrap detect`): {@link prepareDetector} then {@link runPrepared}. */
 export async function runDetector(o: RunDetectorOptions): Promise<DetectorRun> {
   const index = await readZooIndex(o.zoo);
@@ -361,7 +378,7 @@ export async function runDetector(o: RunDetectorOptions): Promise<DetectorRun> {
   const chosen = index.organisms.filter((x) => (wanted ? wanted.has(x.id) : split === 'all' || x.split === split)).map((x) => x.id);
   const unknown = o.organisms?.filter((id) => !index.organisms.some((x) => x.id === id)) ?? [];
   const p = await prepareDetector(o.detector, o.baseDir, o.backend);
-  const budget: BudgetLimits = { ...DEFAULT_BUDGET, ...o.budget };
+  const budget = budgetOf(index, o.budget);
   const settings = { seed: o.seed ?? 1, budget: { queries: budget.queries, finetuneSteps: budget.finetuneSteps, wallSeconds: budget.wallSeconds }, backend: o.backend };
   const d = { id: p.meta.name, version: p.meta.version, optionsHash: p.optionsHash, codeHash: p.codeHash };
   const cells = await Promise.all(
@@ -370,5 +387,5 @@ export async function runDetector(o: RunDetectorOptions): Promise<DetectorRun> {
       return { organism: id, key: cellKey(d, { id, weights }, settings) };
     }),
   );
-  return runPrepared(p, { ...o, cells });
+  return runPrepared(p, { ...o, budget, cells });
 }

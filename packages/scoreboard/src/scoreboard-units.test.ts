@@ -2,7 +2,7 @@ import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { readCard, readZooIndex } from '@sandtrap/core';
+import { DEFAULT_BUDGET, readCard, readZooIndex, type ZooIndex } from '@sandtrap/core';
 import { compareBaseline, describeRegression, parseTolerance } from './baseline.js';
 import type { Scoreboard } from './board.js';
 import { checkScoreboard, renderScoreboardSchema } from './board-schema.js';
@@ -12,6 +12,7 @@ import { appendResult, readResults, type CellRecord, type ConfigureRecord } from
 import { cellKey } from './keys.js';
 import { mergeShards } from './merge.js';
 import { parseShard, type ManifestDetector, type RunManifest } from './run.js';
+import { budgetOf } from './runner.js';
 
 const pkgDir = fileURLToPath(new URL('..', import.meta.url));
 let tmp: string;
@@ -21,6 +22,17 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await rm(tmp, { recursive: true, force: true });
+});
+
+describe("budgetOf: a cell budget is the defaults, then the zoo's own, then the run's overrides", () => {
+  const zoo = (budget?: object) => ({ spec: budget ? { budget } : {} }) as unknown as ZooIndex;
+  it('a zoo without a budget gets the defaults; one with a budget (a tier) gets its own; a run overrides either', () => {
+    expect(budgetOf(zoo(), undefined)).toEqual(DEFAULT_BUDGET);
+    const hard = { queries: 200_000, finetuneSteps: 2_000, wallSeconds: 60 };
+    expect(budgetOf(zoo(hard), undefined)).toEqual(hard);
+    expect(budgetOf(zoo(hard), { queries: 1000 })).toEqual({ ...hard, queries: 1000 });
+    expect(budgetOf(zoo(), { wallSeconds: 5 })).toEqual({ ...DEFAULT_BUDGET, wallSeconds: 5 });
+  });
 });
 
 describe('parseShard', () => {

@@ -67,6 +67,23 @@ describe.skipIf(process.env.SANDTRAP_FAST === '1')('[slow] misbehaving detectors
     expect(stdout).not.toContain('stolen');
   });
 
+  it('reads-env.js: a cell process inherits no secret, only the allow-listed variables', async () => {
+    const r = await exec(process.execPath, [bin, 'detect', join(fixtures, 'reads-env.js'), '--zoo', zoo, '--split', 'test', '--json', '--quiet'], {
+      cwd: repo,
+      env: { ...process.env, SANDTRAP_TEST_SECRET: 'hunter2', CI_DEPLOY_TOKEN: 'tok-123' },
+      maxBuffer: 64 * 1024 * 1024,
+    });
+    const run = JSON.parse(r.stdout) as { results: Array<{ status: string; verdict?: { evidence?: { variables: string[]; secrets: Record<string, string> } } }> };
+    expect(run.results.length).toBe(testIds.length);
+    for (const x of run.results) {
+      expect(x.status).toBe('ok');
+      expect(x.verdict!.evidence!.secrets).toEqual({});
+      for (const v of x.verdict!.evidence!.variables) expect(['PATH', 'LANG', 'LC_ALL', 'TZ', 'TMPDIR', 'TF_CPP_MIN_LOG_LEVEL']).toContain(v);
+    }
+    expect(r.stdout).not.toContain('hunter2');
+    expect(r.stdout).not.toContain('tok-123');
+  });
+
   it('a well-behaved detector over the same zoo gets a verdict for every organism', async () => {
     const { run } = await detect('good.js');
     expect(run.results.map((r) => r.organism).sort()).toEqual(testIds);
