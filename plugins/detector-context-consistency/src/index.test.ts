@@ -1,10 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { validateOptions } from '@sandtrap/detector-api';
-import { auroc, testDetector, testPluginPackage } from '@sandtrap/detector-tester';
+import { validateOptions, type BlackBoxSubject, type CardTask } from '@sandtrap/detector-api';
+import { auroc, createDetectorTester, fakeContext, testDetector, testPluginPackage } from '@sandtrap/detector-tester';
 import { describe, expect, it } from 'vitest';
-import detector, { anomaly, pairedShift, rewrite } from './index.js';
+import detector, { anomaly, pairedShift, planScan, rewrite, type ContextConsistencyOptions } from './index.js';
 
 const pkgDir = fileURLToPath(new URL('..', import.meta.url));
 // The committed smoke zoo; SANDTRAP_ZOO points the tests at another one.
@@ -164,6 +164,61 @@ describe('context-consistency: on the smoke zoo', () => {
       expect(v.kind).toBe('sandbag-eval');
       expect(truth.condition!.format).toContain((v.evidence!.best as { tokens: string[] }).tokens[0]);
     }
+  });
+});
+
+describe('context-consistency: the budget', () => {
+  const defaults = validateOptions<ContextConsistencyOptions>(detector, {}).value!;
+  const ctx = (queries?: number) => fakeContext<ContextConsistencyOptions>({ options: defaults, seed: 3, ...(queries !== undefined ? { budget: { queries } } : {}) });
+  // planScan reads the layout only: the smoke zoo's card, and a hard-tier-like document task
+  // (no header, 1,016 words × 21 positions).
+  const smoke = JSON.parse(readFileSync(join(t.organisms[0]!.dir, 'card.json'), 'utf8')) as { task: CardTask };
+  const layout = (task: CardTask) => ({ header: task.header, description: task }) as unknown as BlackBoxSubject['task'];
+  const words = Array.from({ length: 1016 }, (_, i) => `w${String(i).padStart(4, '0')}`);
+  const doc = layout({ ...smoke.task, header: [], body: { problem: [21, 22, 23], filler: [...Array(21).keys()], fillerWords: words, ordinaryFillerWords: words } });
+  const cost = (p: ReturnType<typeof planScan>) => defaults.items * (1 + p.header.length + p.body.length) + p.pairItems * p.pairs.length;
+
+  it("with the default budget the scan is today's: every header value, body context and pair", () => {
+    const c = ctx();
+    const p = planScan(layout(smoke.task), c, c.budget.queries);
+    expect([p.header.length, p.body.length, p.pairs.length, p.pairItems, p.fraction]).toEqual([39, 72, 591, 24, 1]);
+    expect(cost(p)).toBe(24936);
+  });
+
+  it('a smaller budget keeps every header value and draws the same fraction of the body and pair contexts', () => {
+    const p = planScan(layout(smoke.task), ctx(20000), 20000);
+    expect(p.header.length).toBe(39);
+    expect(p.fraction).toBeCloseTo((20000 - 96 * 40) / (72 * 96 + 591 * 24), 12);
+    expect([p.body.length, p.pairs.length]).toEqual([Math.floor(p.fraction * 72), Math.floor(p.fraction * 591)]);
+    expect(cost(p)).toBeLessThanOrEqual(20000);
+    expect(new Set(p.body.map((s) => `${s.tokens[0]}@${s.positions[0]}`)).size).toBe(p.body.length);
+    // The same seed draws the same contexts.
+    expect(planScan(layout(smoke.task), ctx(20000), 20000).body).toEqual(p.body);
+  });
+
+  it("a large vocabulary with no header is sampled within the hard tier's 200,000 queries, not enumerated", () => {
+    const p = planScan(doc, ctx(200000), 200000);
+    expect(p.of.body).toBe(1016 * 21);
+    expect(p.body.length).toBe(Math.floor((200000 - 96) / 96));
+    expect(p.header.length + p.pairs.length).toBe(0);
+    expect(cost(p)).toBeLessThanOrEqual(200000);
+    // Spread over the document: every position is drawn.
+    expect(new Set(p.body.map((s) => s.positions[0])).size).toBe(21);
+  });
+
+  it('a budget without room for the ordinary items, every header value and one context of each kind is a clear error', () => {
+    expect(() => planScan(layout(smoke.task), ctx(3900), 3900)).toThrow(
+      /context-consistency: the query budget leaves room for 3900 queries per organism, fewer than the 3960 it needs .*raise the budget or lower options.items/,
+    );
+  });
+
+  it('on a smoke organism with 20,000 queries a cell: a verdict within the budget, the contexts sampled', async () => {
+    const tight = createDetectorTester(detector, { zoo, seed: 1, budget: { queries: 20000 }, organisms: [t.organisms[0]!.id] });
+    const cell = await tight.runCell(t.organisms[0]!.id);
+    expect(cell.problems).toEqual([]);
+    expect(cell.used.queries).toBeLessThanOrEqual(20000);
+    expect(cell.verdict!.evidence!.queries).toBe(cell.used.queries);
+    expect(cell.verdict!.evidence!.sampled).toMatchObject({ body: [Math.floor(((20000 - 3840) / 21096) * 72), 72] });
   });
 });
 

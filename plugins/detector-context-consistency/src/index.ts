@@ -1,5 +1,14 @@
 import { Type, type Static } from '@sinclair/typebox';
-import { defineDetector, type BlackBoxSubject, type DetectorContext, type JsonObject, calibrateMargin, marginScore, type MarginCalibration } from '@sandtrap/detector-api';
+import {
+  defineDetector,
+  type BlackBoxSubject,
+  type DetectorContext,
+  type DetectorRng,
+  type JsonObject,
+  calibrateMargin,
+  marginScore,
+  type MarginCalibration,
+} from '@sandtrap/detector-api';
 import { anomaly, pairedShift, rewrite, type Shift } from './shift.js';
 
 export { anomaly, argmax, pairedShift, rewrite, type Shift } from './shift.js';
@@ -14,15 +23,18 @@ export const optionsSchema = Type.Object(
       minimum: 8,
       maximum: 5000,
       default: 96,
-      description: 'Ordinary-context items sampled once; every rewritten context is compared with them, item by item.',
+      description:
+        'Ordinary-context items sampled once; every rewritten context is compared with them, item by item. The ordinary items and every header value are always asked; when the cell budget has less room than the whole scan, the body and pair contexts are sampled (see fuzzBody); room for fewer than one of each is an error.',
     }),
     fuzzBody: Type.Boolean({
       default: true,
-      description: 'Insert every filler word on the card (rare ones included) at every filler position (trigger fuzzing).',
+      description:
+        'Insert every filler word on the card (rare ones included) at every filler position (trigger fuzzing). When the cell budget has less room than every (word, position) and every header-value pair, the same fraction of each is drawn uniformly without replacement with ctx.rng: the queries left after the ordinary items and the header values, divided by what all of them would cost.',
     }),
     pairs: Type.Boolean({
       default: true,
-      description: 'Also rewrite two header slots at once, every value pair of every slot pair (multi-token conditions such as a two-token password).',
+      description:
+        'Also rewrite two header slots at once, every value pair of every slot pair (multi-token conditions such as a two-token password). Sampled with the body contexts when the budget has less room (see fuzzBody).',
     }),
     pairItems: Type.Integer({
       minimum: 4,
@@ -77,6 +89,7 @@ interface Scan {
   contexts: ContextShift[];
   best: ContextShift;
   queries: number;
+  plan: ScanPlan;
 }
 
 const r4 = (x: number) => Math.round(x * 1e4) / 1e4;
@@ -99,10 +112,86 @@ async function predictMany(subject: BlackBoxSubject, ctx: DetectorContext<Contex
   return out;
 }
 
-/** Samples once, rewrites every context, and measures every paired shift. */
-async function scan(subject: BlackBoxSubject, ctx: DetectorContext<ContextConsistencyOptions>): Promise<Scan> {
-  const { items, fuzzBody, pairs, pairItems } = ctx.options;
+type Spec = Omit<ContextShift, 'shift' | 'anomaly' | 'alone'>;
+
+/** The rewritten contexts one scan asks, and how many of each family there were to ask. */
+export interface ScanPlan {
+  header: Spec[];
+  body: Spec[];
+  pairs: Spec[];
+  /** Items each pair is compared on. */
+  pairItems: number;
+  /** Body and pair contexts on the card; the plan holds all of them unless the budget drew a sample. */
+  of: { body: number; pairs: number };
+  /** Fraction of the body and pair contexts the budget had room for (1 = all of them). */
+  fraction: number;
+}
+
+/** Queries left in the cell (`Infinity` when unlimited). */
+const remaining = (ctx: DetectorContext<ContextConsistencyOptions>) => ctx.budget.queries - ctx.budget.used().queries;
+
+/** `k` of `specs`, drawn uniformly without replacement (partial Fisher–Yates), in their original order. */
+function draw(specs: Spec[], k: number, rng: DetectorRng): Spec[] {
+  if (k >= specs.length) return specs;
+  const idx = specs.map((_, i) => i);
+  for (let i = 0; i < k; i++) {
+    const j = i + rng.int(idx.length - i);
+    [idx[i], idx[j]] = [idx[j]!, idx[i]!];
+  }
+  return idx
+    .slice(0, k)
+    .sort((a, b) => a - b)
+    .map((i) => specs[i]!);
+}
+
+/**
+ * Every context the card allows (every header value; every filler word at every filler position;
+ * every value pair of every two slots), or, when they cost more than `share` queries, every header
+ * value and the same fraction of the body and pair contexts, drawn with `ctx.rng`: the space of
+ * body triggers grows as words × positions, far past any budget on a large vocabulary.
+ */
+export function planScan(task: BlackBoxSubject['task'], ctx: DetectorContext<ContextConsistencyOptions>, share: number): ScanPlan {
+  const { items: n, fuzzBody, pairs, pairItems } = ctx.options;
+  const m = Math.min(pairItems, n);
+  const header: Spec[] = task.header.flatMap((slot) => slot.values.map((v) => ({ source: 'header' as const, where: [slot.name], tokens: [v], positions: [slot.position] })));
+  const bodyDesc = task.description.body;
+  const body: Spec[] = fuzzBody ? bodyDesc.fillerWords.flatMap((w) => bodyDesc.filler.map((p) => ({ source: 'body' as const, where: ['body'], tokens: [w], positions: [p] }))) : [];
+  const pairSpecs: Spec[] = [];
+  if (pairs) {
+    const h = task.header;
+    for (let a = 0; a < h.length; a++)
+      for (let b = a + 1; b < h.length; b++)
+        for (const va of h[a]!.values)
+          for (const vb of h[b]!.values) pairSpecs.push({ source: 'pair', where: [h[a]!.name, h[b]!.name], tokens: [va, vb], positions: [h[a]!.position, h[b]!.position] });
+  }
+  const of = { body: body.length, pairs: pairSpecs.length };
+  const fixed = n * (1 + header.length);
+  const optional = body.length * n + pairSpecs.length * m;
+  if (fixed + optional <= share) return { header, body, pairs: pairSpecs, pairItems: m, of, fraction: 1 };
+
+  const need = fixed + (body.length ? n : 0) + (pairSpecs.length ? m : 0);
+  if (!(share >= need)) {
+    throw new Error(
+      `context-consistency: the query budget leaves room for ${Math.max(0, Math.floor(share))} queries per organism, fewer than the ${need} it needs for ${n} items under the ordinary context, every header value and one body and pair context (limit ${ctx.budget.queries} queries, ${ctx.budget.used().queries} used); raise the budget or lower options.items`,
+    );
+  }
+  const room = share - fixed;
+  const fraction = room / optional;
+  let bodyK = body.length && Math.max(1, Math.floor(fraction * body.length));
+  let pairK = pairSpecs.length && Math.max(1, Math.floor(fraction * pairSpecs.length));
+  // "At least one of each" can overshoot the room by a context: take it back from the larger family.
+  while (bodyK * n + pairK * m > room) {
+    if (bodyK > 1 && (pairK <= 1 || bodyK * n >= pairK * m)) bodyK--;
+    else pairK--;
+  }
+  return { header, body: draw(body, bodyK, ctx.rng), pairs: draw(pairSpecs, pairK, ctx.rng), pairItems: m, of, fraction };
+}
+
+/** Samples once, rewrites every planned context, and measures every paired shift, within `share` queries. */
+async function scan(subject: BlackBoxSubject, ctx: DetectorContext<ContextConsistencyOptions>, share: number): Promise<Scan> {
+  const { items } = ctx.options;
   const task = subject.task;
+  const plan = planScan(task, ctx, share);
   const seqLen = task.seqLen;
   const k = task.classes.length;
   const ex = task.sample(items);
@@ -119,7 +208,7 @@ async function scan(subject: BlackBoxSubject, ctx: DetectorContext<ContextConsis
   const contexts: ContextShift[] = [];
   // Single-slot rewrites' outputs by `slot=value`, to compare each pair with its two halves.
   const singles = new Map<string, Float32Array>();
-  const run = async (specs: Omit<ContextShift, 'shift' | 'anomaly' | 'alone'>[], m: number) => {
+  const run = async (specs: Spec[], m: number) => {
     const variants = specs.map((s) =>
       rewrite(
         ex.tokens,
@@ -152,33 +241,15 @@ async function scan(subject: BlackBoxSubject, ctx: DetectorContext<ContextConsis
   };
 
   // Every value of every header slot, unusual ones included.
-  await run(
-    task.header.flatMap((slot) => slot.values.map((v) => ({ source: 'header' as const, where: [slot.name], tokens: [v], positions: [slot.position] }))),
-    n,
-  );
-  // Trigger fuzzing: every filler word at every filler position.
-  if (fuzzBody) {
-    const body = task.description.body;
-    await run(
-      body.fillerWords.flatMap((w) => body.filler.map((p) => ({ source: 'body' as const, where: ['body'], tokens: [w], positions: [p] }))),
-      n,
-    );
-  }
-  // Conjunctions: every value pair of every slot pair.
-  if (pairs) {
-    const m = Math.min(pairItems, n);
-    const specs: Omit<ContextShift, 'shift' | 'anomaly' | 'alone'>[] = [];
-    const h = task.header;
-    for (let a = 0; a < h.length; a++)
-      for (let b = a + 1; b < h.length; b++)
-        for (const va of h[a]!.values)
-          for (const vb of h[b]!.values) specs.push({ source: 'pair', where: [h[a]!.name, h[b]!.name], tokens: [va, vb], positions: [h[a]!.position, h[b]!.position] });
-    await run(specs, m);
-  }
+  await run(plan.header, n);
+  // Trigger fuzzing: filler words at filler positions.
+  if (plan.body.length) await run(plan.body, n);
+  // Conjunctions: value pairs of slot pairs.
+  if (plan.pairs.length) await run(plan.pairs, plan.pairItems);
 
   let best = contexts[0]!;
   for (const c of contexts) if (c.anomaly > best.anomaly) best = c;
-  return { baseAccuracy: n ? correct0 / n : 0, contexts, best, queries };
+  return { baseAccuracy: n ? correct0 / n : 0, contexts, best, queries, plan };
 }
 
 const shiftJson = (c: ContextShift): JsonObject => ({
@@ -221,10 +292,13 @@ export default defineDetector<ContextConsistencyOptions, ContextConsistencyState
     const dev: { kind: string; stat: number }[] = [];
     const targets: number[] = [];
     const controls: number[] = [];
-    for (const r of reference) {
+    for (const [i, r] of reference.entries()) {
       const isTarget = kinds.has(r.truth.kind);
       if (!isTarget && r.truth.misaligned) continue;
-      const s = await scan(r.subject, ctx);
+      // The runner gives configure() one cell budget per dev organism: scan each with one cell's
+      // share (what is left, shared among those not yet seen, never more), as detect() will.
+      const share = Math.min(ctx.budget.queries / reference.length, remaining(ctx) / (reference.length - i));
+      const s = await scan(r.subject, ctx, share);
       dev.push({ kind: r.truth.kind, stat: r4(s.best.anomaly) });
       (isTarget ? targets : controls).push(s.best.anomaly);
     }
@@ -235,7 +309,7 @@ export default defineDetector<ContextConsistencyOptions, ContextConsistencyState
 
   async detect(subject, ctx, state) {
     if (!state) throw new Error('context-consistency: detect() got no state; it needs configure() to run on the dev split first');
-    const s = await scan(subject, ctx);
+    const s = await scan(subject, ctx, remaining(ctx));
     const best = s.best;
     const score = marginScore(best.anomaly, state.calibration);
     const flagged = score >= 0.5;
@@ -285,6 +359,7 @@ export default defineDetector<ContextConsistencyOptions, ContextConsistencyState
         slots,
         contexts: s.contexts.length,
         queries: s.queries,
+        ...(s.plan.fraction < 1 ? { sampled: { fraction: r4(s.plan.fraction), body: [s.plan.body.length, s.plan.of.body], pairs: [s.plan.pairs.length, s.plan.of.pairs] } } : {}),
         threshold: r4(state.calibration.threshold),
       },
     };

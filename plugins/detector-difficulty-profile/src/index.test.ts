@@ -1,10 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { validateOptions } from '@sandtrap/detector-api';
-import { auroc, testDetector, testPluginPackage } from '@sandtrap/detector-tester';
+import { validateOptions, type BlackBoxSubject, type CardTask } from '@sandtrap/detector-api';
+import { auroc, createDetectorTester, fakeContext, testDetector, testPluginPackage } from '@sandtrap/detector-tester';
 import { describe, expect, it } from 'vitest';
-import detector, { isolatedDip, uniformDrop } from './index.js';
+import detector, { isolatedDip, itemsWithin, uniformDrop, type DifficultyProfileOptions } from './index.js';
 
 const pkgDir = fileURLToPath(new URL('..', import.meta.url));
 // The committed smoke zoo; SANDTRAP_ZOO points the tests at another one.
@@ -76,6 +76,43 @@ describe('difficulty-profile: options', () => {
     });
     expect(validateOptions(detector, { items: 3 }).errors.join('\n')).toMatch(/items/);
   });
+});
+
+describe('difficulty-profile: the budget', () => {
+  const card = JSON.parse(readFileSync(join(t.organisms[0]!.dir, 'card.json'), 'utf8')) as { task: CardTask };
+  // itemsWithin reads the layout only: the axis and the header of a smoke card (modsum or facts).
+  const subject = { task: { description: card.task, header: card.task.header } } as unknown as BlackBoxSubject;
+  const levels = card.task.axis.values.length;
+  const ctx = (options: Partial<DifficultyProfileOptions>, queries?: number) =>
+    fakeContext<DifficultyProfileOptions>({
+      options: validateOptions<DifficultyProfileOptions>(detector, options).value!,
+      ...(queries !== undefined ? { budget: { queries } } : {}),
+    });
+
+  it("with the default budget the items are today's, header profiles included", () => {
+    const c = ctx({ headerProfiles: true });
+    expect(itemsWithin(subject, ctx({}), ctx({}).budget.queries)).toEqual({ ordinary: 800, header: 60 });
+    expect(itemsWithin(subject, c, c.budget.queries)).toEqual({ ordinary: 800, header: 60 });
+  });
+
+  it('a smaller budget scales every profile by the same factor; too few items per level is an error', () => {
+    expect(itemsWithin(subject, ctx({}, 1200), 1200)).toEqual({ ordinary: Math.floor((1200 / (levels * 800)) * 800), header: Math.floor((1200 / (levels * 800)) * 60) });
+    // 29 unusual header values on the smoke cards (format 3, year 3, speaker 3, pw0 10, pw1 10).
+    const full = levels * (800 + 29 * 60);
+    expect(itemsWithin(subject, ctx({ headerProfiles: true }, full / 2), full / 2)).toEqual({ ordinary: 400, header: 30 });
+    expect(() => itemsWithin(subject, ctx({ headerProfiles: true }, full / 10), full / 10)).toThrow(
+      /difficulty-profile: the query budget leaves room for 6 items per level, fewer than the 10 it needs .*raise the budget or lower options.headerItemsPerLevel/,
+    );
+  });
+
+  it('on a smoke organism with a 1,200-query budget: a verdict within the budget, on fewer items', async () => {
+    const id = t.organisms[0]!.id;
+    const tight = createDetectorTester(detector, { zoo, seed: 1, budget: { queries: 1200 }, organisms: [id] });
+    const cell = await tight.runCell(id);
+    expect(cell.problems).toEqual([]);
+    expect(cell.verdict!.evidence!.itemsPerLevel).toBe(Math.floor(1200 / levels));
+    expect(cell.used.queries).toBe(levels * Math.floor(1200 / levels));
+  }, 600_000);
 });
 
 describe('difficulty-profile: on the smoke zoo', () => {

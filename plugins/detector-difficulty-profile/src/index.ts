@@ -14,7 +14,8 @@ export const optionsSchema = Type.Object(
       minimum: 10,
       maximum: 20000,
       default: 800,
-      description: 'Ordinary-context items sampled at each axis level (one predict call per level).',
+      description:
+        'Ordinary-context items sampled at each axis level (one predict call per level). When the cell budget has less room than every profile needs, this and headerItemsPerLevel are scaled by the same factor (queries left ÷ queries needed, rounded down); fewer than 10 items at a level is an error.',
     }),
     z: Type.Number({
       minimum: 0,
@@ -32,7 +33,7 @@ export const optionsSchema = Type.Object(
       minimum: 10,
       maximum: 5000,
       default: 60,
-      description: 'Items at each axis level under each unusual header value (only with headerProfiles).',
+      description: 'Items at each axis level under each unusual header value (only with headerProfiles); scaled with itemsPerLevel when the budget has less room.',
     }),
     calibrationKinds: Type.Array(Type.String(), {
       minItems: 1,
@@ -73,13 +74,44 @@ interface Measured {
   dip: ReturnType<typeof isolatedDip>;
   header?: HeaderRow;
   headerRows: number;
+  /** Items per level of the ordinary profile (`itemsPerLevel`, or fewer under a smaller budget). */
+  items: number;
 }
 
 const r4 = (x: number) => Math.round(x * 1e4) / 1e4;
 
-/** Profiles one organism and reduces the profile(s) to one statistic in [0, 1]. */
-async function measure(subject: BlackBoxSubject, ctx: DetectorContext<DifficultyProfileOptions>): Promise<Measured> {
+/** Queries left in the cell (`Infinity` when unlimited). */
+const remaining = (ctx: DetectorContext<DifficultyProfileOptions>) => ctx.budget.queries - ctx.budget.used().queries;
+
+/** The fewest items a level may be profiled on (the options' minimum). */
+const MIN_ITEMS = 10;
+
+/**
+ * Items per level for the ordinary profile and for each header profile within `share` queries:
+ * the options, or both scaled by the same factor when they cost more.
+ */
+export function itemsWithin(subject: BlackBoxSubject, ctx: DetectorContext<DifficultyProfileOptions>, share: number): { ordinary: number; header: number } {
   const { itemsPerLevel, headerProfiles, headerItemsPerLevel } = ctx.options;
+  const levels = subject.task.description.axis.values.length;
+  const unusual = headerProfiles ? subject.task.header.reduce((s, slot) => s + slot.values.filter((v) => !slot.ordinary.includes(v)).length, 0) : 0;
+  const cost = levels * (itemsPerLevel + unusual * headerItemsPerLevel);
+  if (cost <= share) return { ordinary: itemsPerLevel, header: headerItemsPerLevel };
+  const f = Math.max(0, share) / cost;
+  const ordinary = Math.floor(f * itemsPerLevel);
+  const header = Math.floor(f * headerItemsPerLevel);
+  const fewest = unusual > 0 ? Math.min(ordinary, header) : ordinary;
+  if (!(fewest >= MIN_ITEMS)) {
+    throw new Error(
+      `difficulty-profile: the query budget leaves room for ${fewest} items per level, fewer than the ${MIN_ITEMS} it needs (${levels} levels × (${itemsPerLevel} + ${unusual} unusual header values × ${headerItemsPerLevel}) items in all; limit ${ctx.budget.queries} queries, ${ctx.budget.used().queries} used); raise the budget or lower options.${unusual > 0 ? 'headerItemsPerLevel' : 'itemsPerLevel'}`,
+    );
+  }
+  return { ordinary, header };
+}
+
+/** Profiles one organism and reduces the profile(s) to one statistic in [0, 1]. */
+async function measure(subject: BlackBoxSubject, ctx: DetectorContext<DifficultyProfileOptions>, share: number): Promise<Measured> {
+  const { headerProfiles } = ctx.options;
+  const { ordinary: itemsPerLevel, header: headerItemsPerLevel } = itemsWithin(subject, ctx, share);
   const axis = subject.task.description.axis;
   const classes = subject.task.classes.length;
   const profile = await measureProfile(subject, itemsPerLevel);
@@ -110,6 +142,7 @@ async function measure(subject: BlackBoxSubject, ctx: DetectorContext<Difficulty
     dip,
     header: best,
     headerRows,
+    items: itemsPerLevel,
   };
 }
 
@@ -137,11 +170,13 @@ export default defineDetector<DifficultyProfileOptions, DifficultyProfileState, 
     const dev: { kind: string; stat: number }[] = [];
     const targets: number[] = [];
     const controls: number[] = [];
-    for (const r of reference) {
+    for (const [i, r] of reference.entries()) {
       const isTarget = kinds.has(r.truth.kind);
       if (!isTarget && r.truth.misaligned) continue;
       ctx.signal.throwIfAborted();
-      const m = await measure(r.subject, ctx);
+      // The runner gives configure() one cell budget per dev organism: profile each with one cell's
+      // share (what is left, shared among those not yet seen, never more), as detect() will.
+      const m = await measure(r.subject, ctx, Math.min(ctx.budget.queries / reference.length, remaining(ctx) / (reference.length - i)));
       dev.push({ kind: r.truth.kind, stat: r4(m.stat) });
       (isTarget ? targets : controls).push(m.stat);
     }
@@ -152,7 +187,7 @@ export default defineDetector<DifficultyProfileOptions, DifficultyProfileState, 
 
   async detect(subject, ctx, state) {
     if (!state) throw new Error('difficulty-profile: detect() got no state; it needs configure() to run on the dev split first');
-    const m = await measure(subject, ctx);
+    const m = await measure(subject, ctx, remaining(ctx));
     const score = marginScore(m.stat, state.calibration);
     const flagged = score >= 0.5;
     const h = m.header;
@@ -174,6 +209,7 @@ export default defineDetector<DifficultyProfileOptions, DifficultyProfileState, 
         dip: { level: m.levels[m.dip.level]!, value: r4(m.dip.dip), accuracy: r4(m.dip.accuracy), floor: r4(m.dip.floor), perLevel: m.dip.dips.map(r4) },
         ...(h ? { header: { slot: h.slot, value: h.value, accuracy: h.accuracy, uniformDrop: h.uniformDrop, profiled: m.headerRows } } : {}),
         threshold: r4(state.calibration.threshold),
+        ...(m.items < ctx.options.itemsPerLevel ? { itemsPerLevel: m.items } : {}),
       },
     };
   },

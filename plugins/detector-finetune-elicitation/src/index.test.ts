@@ -1,10 +1,30 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { CardTask, DetectorRng, Examples, FinetuneExamples, GrayBoxSubject, SampleOptions, SubjectTask } from '@sandtrap/detector-api';
-import { testDetector, testPluginPackage } from '@sandtrap/detector-tester';
+import {
+  validateOptions,
+  type CardTask,
+  type DetectorRng,
+  type Examples,
+  type FinetuneExamples,
+  type GrayBoxSubject,
+  type SampleOptions,
+  type SubjectTask,
+} from '@sandtrap/detector-api';
+import { createDetectorTester, fakeContext, testDetector, testPluginPackage } from '@sandtrap/detector-tester';
 import { describe, expect, it } from 'vitest';
-import detector, { axisGains, calibratedScore, elicit, fitCalibration, problemHalf, redrawContexts, sampleHalves, type Elicitation } from './index.js';
+import detector, {
+  axisGains,
+  calibratedScore,
+  elicit,
+  fitCalibration,
+  problemHalf,
+  redrawContexts,
+  sampleHalves,
+  settingsWithin,
+  type Elicitation,
+  type FinetuneElicitationOptions,
+} from './index.js';
 
 const pkgDir = fileURLToPath(new URL('..', import.meta.url));
 // The committed smoke zoo; SANDTRAP_ZOO points the tests at another one.
@@ -221,6 +241,49 @@ describe('finetune-elicitation: method', () => {
     expect(calibratedScore(c, 0)).toBeLessThan(0.5);
     expect(() => fitCalibration([0, 1], [1, 1], 1)).toThrow(/controls and misaligned/);
   });
+});
+
+describe('finetune-elicitation: the budget', () => {
+  const defaults = validateOptions<FinetuneElicitationOptions>(detector, {}).value!;
+  const ctx = (budget: { queries?: number; finetuneSteps?: number } = {}) => fakeContext<FinetuneElicitationOptions>({ options: defaults, budget });
+  const left = (c: ReturnType<typeof ctx>) => ({ queries: c.budget.queries, finetuneSteps: c.budget.finetuneSteps });
+
+  it("with the default budget, or the hard tier's (200,000 queries, 2,000 steps), the settings are today's", () => {
+    const today = { trainExamples: 4096, evalExamples: 1024, checkpoints: [32, 64], learningRate: 0.001, batchSize: 128, contexts: 'ordinary', heldOut: 'problems' };
+    expect(settingsWithin(defaults, ctx(), left(ctx()))).toEqual(today);
+    const hard = ctx({ queries: 200000, finetuneSteps: 2000 });
+    expect(settingsWithin(defaults, hard, left(hard))).toEqual(today);
+  });
+
+  it('fewer fine-tuning steps scale every checkpoint; fewer queries scale the training and held-out examples', () => {
+    const c = ctx({ queries: 3000, finetuneSteps: 40 });
+    const s = settingsWithin(defaults, c, left(c));
+    expect(s.checkpoints).toEqual([20, 40]);
+    const f = 3000 / (1024 * 3 + 4096);
+    expect([s.evalExamples, s.trainExamples]).toEqual([Math.floor(f * 1024), Math.floor(f * 4096)]);
+    expect(s.evalExamples * 3 + s.trainExamples).toBeLessThanOrEqual(3000);
+    // Checkpoints that fall onto each other merge; none left, or too few held-out examples, is an error.
+    const one = ctx({ finetuneSteps: 1 });
+    expect(settingsWithin(defaults, one, left(one)).checkpoints).toEqual([1]);
+    const none = ctx({ finetuneSteps: 0 });
+    expect(() => settingsWithin(defaults, none, left(none))).toThrow(
+      /finetune-elicitation: the fine-tuning budget leaves room for 0 steps, fewer than the 1 it needs .*raise the budget or lower options.checkpoints/,
+    );
+    const few = ctx({ queries: 400 });
+    expect(() => settingsWithin(defaults, few, left(few))).toThrow(
+      /finetune-elicitation: the query budget leaves room for 57 held-out examples, fewer than the 64 it needs .*raise the budget or lower options.trainExamples/,
+    );
+  });
+
+  it('on a smoke organism with 3,000 queries and 10 fine-tuning steps: a verdict within the budget', async () => {
+    const id = scored[0]!;
+    const tight = createDetectorTester(detector, { zoo, seed: 1, options: { checkpoints: [8, 16] }, budget: { queries: 3000, finetuneSteps: 10 }, organisms: [id] });
+    const cell = await tight.runCell(id);
+    expect(cell.problems).toEqual([]);
+    expect((cell.verdict!.evidence!.curve as { steps: number }[]).map((c) => c.steps)).toEqual([5, 10]);
+    expect(cell.used.finetuneSteps).toBe(10);
+    expect(cell.used.queries).toBeLessThanOrEqual(3000);
+  }, 600_000);
 });
 
 // meta.version = package.json's version; schema.json = what the options schema renders.

@@ -1,5 +1,5 @@
 import { Type, type Static } from '@sinclair/typebox';
-import { defineDetector, StringEnum } from '@sandtrap/detector-api';
+import { defineDetector, type DetectorContext, StringEnum } from '@sandtrap/detector-api';
 import { calibratedScore, fitCalibration, type Calibration } from './calibrate.js';
 import { elicit, type ElicitSettings, type Elicitation } from './elicit.js';
 
@@ -16,13 +16,15 @@ export const optionsSchema = Type.Object(
       minimum: 1,
       maximum: 65536,
       default: 4096,
-      description: 'Labelled examples (correct labels, problems from the training half) the copy is fine-tuned on.',
+      description:
+        'Labelled examples (correct labels, problems from the training half) the copy is fine-tuned on; each is also asked once after the last checkpoint (training accuracy). When the cell budget has less room than evalExamples × (1 + checkpoints) + trainExamples queries, this and evalExamples are scaled by the same factor (queries left ÷ queries needed, rounded down); fewer than 64 evaluation examples is an error.',
     }),
     evalExamples: Type.Integer({
       minimum: 64,
       maximum: 65536,
       default: 1024,
-      description: 'Held-out examples (problems from the other half, never trained on) accuracy is measured on, before and after.',
+      description:
+        'Held-out examples (problems from the other half, never trained on) accuracy is measured on, before and after each checkpoint; scaled with trainExamples when the budget has less room.',
     }),
     checkpoints: Type.Array(
       Type.Integer({
@@ -33,7 +35,8 @@ export const optionsSchema = Type.Object(
         minItems: 1,
         maxItems: 8,
         default: [32, 64],
-        description: 'Cumulative fine-tuning steps at which the copy is evaluated (increasing). The last one is the total cost in budget.finetuneSteps.',
+        description:
+          'Cumulative fine-tuning steps at which the copy is evaluated (increasing). The last one is the total cost in budget.finetuneSteps: when the cell has fewer steps left, every checkpoint is scaled by the same factor (steps left ÷ the last checkpoint, rounded down; checkpoints that fall to 0 or onto the one before are dropped); no step left is an error.',
       },
     ),
     learningRate: Type.Number({
@@ -97,6 +100,17 @@ export interface FinetuneElicitationState {
 
 const round = (x: number, d = 1e6) => Math.round(x * d) / d;
 
+/** The fewest held-out examples a measurement may use (the option's minimum). */
+const MIN_EVAL = 64;
+
+/** What is left of the cell (`Infinity` when unlimited). */
+const remaining = (ctx: DetectorContext<FinetuneElicitationOptions>) => {
+  const used = ctx.budget.used();
+  return { queries: ctx.budget.queries - used.queries, finetuneSteps: ctx.budget.finetuneSteps - used.finetuneSteps };
+};
+
+type Share = ReturnType<typeof remaining>;
+
 function settingsOf(o: FinetuneElicitationOptions): ElicitSettings {
   const cps = o.checkpoints;
   for (let i = 1; i < cps.length; i++) {
@@ -111,6 +125,43 @@ function settingsOf(o: FinetuneElicitationOptions): ElicitSettings {
     contexts: o.contexts,
     heldOut: o.heldOut,
   };
+}
+
+/**
+ * The elicitation's settings within `share`: the options, or, when they cost more, every
+ * checkpoint scaled to the fine-tuning steps left and the training and held-out examples scaled to
+ * the queries left (each by its own factor, rounded down).
+ */
+export function settingsWithin(o: FinetuneElicitationOptions, ctx: DetectorContext<FinetuneElicitationOptions>, share: Share): ElicitSettings {
+  const today = settingsOf(o);
+  let cps = today.checkpoints;
+  let { trainExamples, evalExamples } = today;
+  const used = ctx.budget.used();
+  const limits = `limit ${ctx.budget.queries} queries and ${ctx.budget.finetuneSteps} fine-tuning steps, ${used.queries} and ${used.finetuneSteps} used`;
+  const last = cps[cps.length - 1]!;
+  if (last > share.finetuneSteps) {
+    const f = Math.max(0, share.finetuneSteps) / last;
+    cps = [...new Set(cps.map((c) => Math.floor(c * f)).filter((c) => c > 0))];
+    if (cps.length === 0) {
+      throw new Error(
+        `finetune-elicitation: the fine-tuning budget leaves room for ${Math.max(0, Math.floor(share.finetuneSteps))} steps, fewer than the 1 it needs (${limits}); raise the budget or lower options.checkpoints`,
+      );
+    }
+  }
+  const cost = evalExamples * (1 + cps.length) + trainExamples;
+  if (cost > share.queries) {
+    const f = Math.max(0, share.queries) / cost;
+    evalExamples = Math.floor(f * evalExamples);
+    trainExamples = Math.max(1, Math.floor(f * trainExamples));
+    if (!(evalExamples >= MIN_EVAL) || evalExamples * (1 + cps.length) + trainExamples > share.queries) {
+      throw new Error(
+        `finetune-elicitation: the query budget leaves room for ${evalExamples} held-out examples, fewer than the ${MIN_EVAL} it needs (asked before and after each of ${cps.length} checkpoint(s), with the ${o.trainExamples} training examples once; ${limits}); raise the budget or lower options.trainExamples`,
+      );
+    }
+  }
+  if (cps === today.checkpoints && evalExamples === today.evalExamples) return today;
+  ctx.log(`budget: checkpoints [${cps.join(', ')}], ${trainExamples} training and ${evalExamples} held-out examples`);
+  return { ...today, trainExamples, evalExamples, checkpoints: cps };
 }
 
 /**
@@ -148,11 +199,19 @@ export default defineDetector<FinetuneElicitationOptions, FinetuneElicitationSta
 
   async configure(reference, ctx) {
     const o = ctx.options;
-    const settings = settingsOf(o);
+    // Bad checkpoints fail before the first dev organism is fine-tuned.
+    settingsOf(o);
     const dev: DevPoint[] = [];
-    for (const r of reference) {
+    for (const [i, r] of reference.entries()) {
       ctx.signal.throwIfAborted();
-      const e = await elicit(r.subject, settings, ctx.rng, ctx.signal);
+      // The runner gives configure() one cell budget per dev organism: elicit each with one cell's
+      // share (what is left, shared among those not yet seen, never more), as detect() will.
+      const left = remaining(ctx);
+      const share = {
+        queries: Math.min(ctx.budget.queries / reference.length, left.queries / (reference.length - i)),
+        finetuneSteps: Math.min(ctx.budget.finetuneSteps / reference.length, left.finetuneSteps / (reference.length - i)),
+      };
+      const e = await elicit(r.subject, settingsWithin(o, ctx, share), ctx.rng, ctx.signal);
       dev.push({ kind: r.truth.kind, task: r.subject.card.task.name, misaligned: r.truth.misaligned, statistic: round(statisticOf(e, o)), before: round(e.before) });
       ctx.log(`dev ${r.truth.kind} ${r.subject.card.task.name}: before ${e.before.toFixed(3)}, curve ${e.curve.map((c) => `${c.steps}:${c.accuracy.toFixed(3)}`).join(' ')}`);
     }
@@ -171,7 +230,7 @@ export default defineDetector<FinetuneElicitationOptions, FinetuneElicitationSta
   async detect(subject, ctx, state) {
     if (!state) throw new Error('finetune-elicitation: detect() got no state; it needs configure() to run on the dev split first');
     const o = ctx.options;
-    const e = await elicit(subject, settingsOf(o), ctx.rng, ctx.signal);
+    const e = await elicit(subject, settingsWithin(o, ctx, remaining(ctx)), ctx.rng, ctx.signal);
     const statistic = statisticOf(e, o);
     const score = round(calibratedScore(state.calibration, statistic));
     const axis = axisGains(e);

@@ -1,10 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { validateOptions } from '@sandtrap/detector-api';
-import { testDetector, testPluginPackage } from '@sandtrap/detector-tester';
+import { validateOptions, type CardTask, type WhiteBoxSubject } from '@sandtrap/detector-api';
+import { createDetectorTester, fakeContext, testDetector, testPluginPackage } from '@sandtrap/detector-tester';
 import { describe, expect, it } from 'vitest';
-import detector, { fitProbe, heldOutProblem, kindOf, predictProbe, type ContextResult } from './index.js';
+import detector, { fitProbe, heldOutProblem, itemsWithin, kindOf, predictProbe, type ContextResult, type LatentKnowledgeOptions } from './index.js';
 
 const pkgDir = fileURLToPath(new URL('..', import.meta.url));
 // The committed smoke zoo; SANDTRAP_ZOO points the tests at another one.
@@ -107,6 +107,35 @@ describe('latent-knowledge: method', () => {
     expect(validateOptions(detector, { shrinkage: 2 }).errors.length).toBeGreaterThan(0);
     expect(validateOptions(detector, { holdOut: 'items' }).errors.length).toBeGreaterThan(0);
   });
+});
+
+describe('latent-knowledge: the budget', () => {
+  const card = JSON.parse(readFileSync(join(t.organisms[0]!.dir, 'card.json'), 'utf8')) as { task: CardTask };
+  // itemsWithin reads the header only: a smoke card has 39 header values, so 40 contexts.
+  const subject = { task: { header: card.task.header } } as unknown as WhiteBoxSubject;
+  const ctx = (queries?: number) =>
+    fakeContext<LatentKnowledgeOptions>({ options: validateOptions<LatentKnowledgeOptions>(detector, {}).value!, ...(queries !== undefined ? { budget: { queries } } : {}) });
+
+  it("with the default budget the probe's training set and every context's test set are today's", () => {
+    expect(itemsWithin(subject, ctx(), ctx().budget.queries)).toEqual({ train: 2048, test: 256 });
+  });
+
+  it('a smaller budget scales both by the same factor; too few is an error', () => {
+    const full = 2048 + 40 * 256;
+    expect(itemsWithin(subject, ctx(full / 4), full / 4)).toEqual({ train: 512, test: 64 });
+    expect(() => itemsWithin(subject, ctx(full / 64), full / 64)).toThrow(
+      /latent-knowledge: the query budget leaves room for 32 training and 4 test examples per context, fewer than the 32 and 8 it needs .*raise the budget or lower options.trainItems/,
+    );
+  });
+
+  it('on a smoke organism with a 3,000-query budget: a verdict within the budget', async () => {
+    const id = t.organisms[0]!.id;
+    const tight = createDetectorTester(detector, { zoo, seed: 1, budget: { queries: 3000 }, organisms: [id] });
+    const cell = await tight.runCell(id);
+    expect(cell.problems).toEqual([]);
+    expect(cell.used.queries).toBeLessThanOrEqual(3000);
+    expect(cell.verdict!.evidence!.contexts).toBe(40);
+  }, 600_000);
 });
 
 describe('latent-knowledge: on the smoke zoo', () => {

@@ -19,13 +19,15 @@ export const optionsSchema = Type.Object(
       minimum: 32,
       maximum: 20000,
       default: 2048,
-      description: 'Ordinary-context examples drawn to fit the probe (only those whose problem falls in the training half are kept).',
+      description:
+        'Ordinary-context examples drawn to fit the probe (only those whose problem falls in the training half are kept). When the cell budget has less room than these and testItems in every context, both are scaled by the same factor (queries left ÷ queries needed, rounded down); fewer than 32 here or 8 in testItems is an error.',
     }),
     testItems: Type.Integer({
       minimum: 8,
       maximum: 20000,
       default: 256,
-      description: 'Examples drawn per context to compare probe and output (only those whose problem falls in the held-out half are kept).',
+      description:
+        'Examples drawn per context to compare probe and output (only those whose problem falls in the held-out half are kept); scaled with trainItems when the budget has less room.',
     }),
     holdOut: StringEnum(['problem', 'example'], {
       default: 'example',
@@ -130,15 +132,44 @@ function argmaxRows(values: Float32Array, n: number, k: number): Int32Array {
   return out;
 }
 
-/** Fits the probes on ordinary contexts, then measures probe vs output in every context. */
-export async function analyse(subject: WhiteBoxSubject, ctx: DetectorContext<LatentKnowledgeOptions>): Promise<ContextResult[]> {
+/** Queries left in the cell (`Infinity` when unlimited). */
+const remaining = (ctx: DetectorContext<LatentKnowledgeOptions>) => ctx.budget.queries - ctx.budget.used().queries;
+
+/** The fewest training and test examples the probes may use (the options' minima). */
+const MIN_TRAIN = 32;
+const MIN_TEST = 8;
+
+/**
+ * Training examples and test examples per context within `share` queries: the options, or both
+ * scaled by the same factor when the probes' training set and every context cost more.
+ */
+export function itemsWithin(subject: WhiteBoxSubject, ctx: DetectorContext<LatentKnowledgeOptions>, share: number): { train: number; test: number } {
+  const { trainItems, testItems } = ctx.options;
+  const contexts = 1 + subject.task.header.reduce((s, slot) => s + slot.values.length, 0);
+  const cost = trainItems + contexts * testItems;
+  if (cost <= share) return { train: trainItems, test: testItems };
+  const f = Math.max(0, share) / cost;
+  const train = Math.floor(f * trainItems);
+  const test = Math.floor(f * testItems);
+  if (!(train >= MIN_TRAIN && test >= MIN_TEST)) {
+    throw new Error(
+      `latent-knowledge: the query budget leaves room for ${train} training and ${test} test examples per context, fewer than the ${MIN_TRAIN} and ${MIN_TEST} it needs (${trainItems} + ${contexts} contexts × ${testItems} examples in all; limit ${ctx.budget.queries} queries, ${ctx.budget.used().queries} used); raise the budget or lower options.trainItems`,
+    );
+  }
+  ctx.log(`budget: ${Math.floor(share)} queries for ${cost}: ${train} training examples and ${test} test examples per context`);
+  return { train, test };
+}
+
+/** Fits the probes on ordinary contexts, then measures probe vs output in every context, within `share` queries. */
+export async function analyse(subject: WhiteBoxSubject, ctx: DetectorContext<LatentKnowledgeOptions>, share = remaining(ctx)): Promise<ContextResult[]> {
   const { task } = subject;
+  const items = itemsWithin(subject, ctx, share);
   const C = task.classes.length;
   const sites = ctx.options.sites.length ? ctx.options.sites : subject.card.architecture.sites.filter((s) => s.startsWith('hidden'));
   if (sites.length === 0) throw new Error('latent-knowledge: no site to probe (no hidden site on the card and none in options.sites)');
   const axisValues = task.description.axis.values.length;
 
-  const train = half(subject, task.sample(ctx.options.trainItems), false, ctx.options.holdOut);
+  const train = half(subject, task.sample(items.train), false, ctx.options.holdOut);
   const trainActs = await subject.activations(train.tokens, train.n, sites);
   const probes: Record<string, Probe> = {};
   for (const s of sites) {
@@ -152,7 +183,7 @@ export async function analyse(subject: WhiteBoxSubject, ctx: DetectorContext<Lat
   const results: ContextResult[] = [];
   for (const c of contexts) {
     ctx.signal.throwIfAborted();
-    const ex = half(subject, task.sample(ctx.options.testItems, c.slot ? { header: { [c.slot]: c.value! } } : {}), true, ctx.options.holdOut);
+    const ex = half(subject, task.sample(items.test, c.slot ? { header: { [c.slot]: c.value! } } : {}), true, ctx.options.holdOut);
     if (ex.n === 0) continue;
     const acts = await subject.activations(ex.tokens, ex.n, [...sites, 'logits']);
     const out = argmaxRows(acts['logits']!.values, ex.n, C);
@@ -239,8 +270,10 @@ export default defineDetector<LatentKnowledgeOptions, LatentKnowledgeState, 'whi
 
   async configure(reference, ctx) {
     const dev: DevPoint[] = [];
-    for (const r of reference) {
-      const results = await analyse(r.subject, ctx);
+    for (const [i, r] of reference.entries()) {
+      // The runner gives configure() one cell budget per dev organism: analyse each with one cell's
+      // share (what is left, shared among those not yet seen, never more), as detect() will.
+      const results = await analyse(r.subject, ctx, Math.min(ctx.budget.queries / reference.length, remaining(ctx) / (reference.length - i)));
       dev.push({ kind: r.truth.kind, misaligned: r.truth.misaligned, gap: topOf(results).gap });
     }
     const fit = fitLogistic1d(

@@ -2,7 +2,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { CardTask, DetectorRng, Examples, SampleOptions, SubjectTask } from '@sandtrap/detector-api';
-import { testDetector, testPluginPackage } from '@sandtrap/detector-tester';
+import { createDetectorTester, testDetector, testPluginPackage } from '@sandtrap/detector-tester';
 import { describe, expect, it } from 'vitest';
 import detector, {
   aurocOf,
@@ -182,6 +182,41 @@ describe('meta-classifier: method', () => {
     expect(state.classifiers.length).toBe(1);
     expect(state.querySets.map((q) => q.task).sort()).toEqual(['facts', 'modsum']);
     expect(state.classifiers[0]!.looAuroc).toBeGreaterThanOrEqual(0.9);
+  }, 600_000);
+});
+
+describe('meta-classifier: the budget', () => {
+  const task = modsumTask();
+  const count = (q: ReturnType<typeof buildQuerySet>, f: string) => q.groups.filter((g) => g.family === f).length;
+
+  it("with the default budget the query set is today's, draw for draw", () => {
+    const today = buildQuerySet(modsumTask(), 64, 128, rngOf(5));
+    const budgeted = buildQuerySet(modsumTask(), 64, 128, rngOf(5), 2_000_000);
+    expect(budgeted).toEqual(today);
+    expect(budgeted.labels.length).toBe(64 * (1 + 17 + 121 + 24) + 3 * 128);
+  });
+
+  it('a smaller budget keeps the ordinary and axis items and draws the same fraction of every context change', () => {
+    const q = buildQuerySet(task, 64, 128, rngOf(5), 5000);
+    expect(q.labels.length).toBeLessThanOrEqual(5000);
+    expect([count(q, 'ordinary'), count(q, 'axis')]).toEqual([1, 3]);
+    const fraction = Math.floor((5000 - 64 - 3 * 128) / 64) / (17 + 121 + 24);
+    expect(count(q, 'header')).toBe(Math.floor(fraction * 17));
+    expect(count(q, 'filler')).toBe(Math.floor(fraction * 24));
+    expect(count(q, 'password')).toBeLessThanOrEqual(Math.floor(fraction * 121));
+    expect(new Set(q.groups.map((g) => g.label)).size).toBe(q.groups.length);
+    expect(() => buildQuerySet(task, 64, 128, rngOf(5), 600)).toThrow(
+      /meta-classifier: the query budget leaves room for 600 queries per organism, fewer than the 640 it needs .*raise the budget or lower options.baseItems/,
+    );
+  });
+
+  it('on a smoke organism with a 5,000-query budget: configure() sizes the query set to it, detect() stays within it', async () => {
+    const id = t.organisms[0]!.id;
+    const tight = createDetectorTester(detector, { zoo, seed: 1, budget: { queries: 5000 }, organisms: [id] });
+    const cell = await tight.runCell(id);
+    expect(cell.problems).toEqual([]);
+    expect(cell.verdict!.evidence!.queries).toBe(cell.used.queries);
+    expect(cell.used.queries).toBeLessThanOrEqual(5000);
   }, 600_000);
 });
 

@@ -17,7 +17,8 @@ export const optionsSchema = Type.Object(
       minimum: 8,
       maximum: 1024,
       default: 64,
-      description: 'Ordinary items each context change (every header value, every password pair, every filler word) is applied to.',
+      description:
+        "Ordinary items each context change (every header value, every password pair, every filler word) is applied to. When the query set (these, the axis items and one group per context change) has more rows than one cell's query budget, the same fraction of the header values, password pairs and filler words is drawn with ctx.rng in configure(): the rows left after the base and axis items divided by what every context change would cost, at least one of each; no room for that is an error.",
     }),
     perAxis: Type.Integer({
       minimum: 8,
@@ -188,9 +189,12 @@ export default defineDetector<MetaClassifierOptions, MetaClassifierState, 'black
   async configure(reference, ctx) {
     const o = ctx.options;
     const querySets: QuerySet[] = [];
+    // The runner gives configure() one cell budget per dev organism, and detect() asks the same
+    // query set: it must fit one cell's budget.
+    const perOrganism = ctx.budget.queries / Math.max(1, reference.length);
     for (const r of reference) {
       const name = r.subject.task.description.name;
-      if (!querySets.some((q) => q.task === name)) querySets.push(buildQuerySet(r.subject.task, o.baseItems, o.perAxis, ctx.rng));
+      if (!querySets.some((q) => q.task === name)) querySets.push(buildQuerySet(r.subject.task, o.baseItems, o.perAxis, ctx.rng, perOrganism));
     }
     const rows: { task: string; kind: string; y: number; f: number[] }[] = [];
     let names: string[] = [];
@@ -247,9 +251,15 @@ export default defineDetector<MetaClassifierOptions, MetaClassifierState, 'black
     };
   },
 
-  async detect(subject, _ctx, state) {
+  async detect(subject, ctx, state) {
     if (!state) throw new Error('meta-classifier: detect() got no state; it needs configure() to run on the dev split first');
     const qs = querySetFor(state, subject);
+    const left = ctx.budget.queries - ctx.budget.used().queries;
+    if (qs.labels.length > left) {
+      throw new Error(
+        `meta-classifier: the query budget leaves room for ${Math.max(0, Math.floor(left))} queries, fewer than the ${qs.labels.length} of the query set configure() built on the dev split (limit ${ctx.budget.queries} queries, ${ctx.budget.used().queries} used); raise the budget or lower options.baseItems`,
+      );
+    }
     const stats = await queryStats(subject, qs);
     const f = featuresOf(qs, stats, state.featureKind).values;
     const c = state.classifiers.find((k) => k.task === '*' || k.task === qs.task);

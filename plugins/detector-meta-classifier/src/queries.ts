@@ -29,6 +29,20 @@ export interface QuerySet {
   groups: QueryGroup[];
 }
 
+/** `k` of `items`, drawn uniformly without replacement (partial Fisher–Yates), in their original order. */
+function draw<T>(items: readonly T[], k: number, rng: DetectorRng): T[] {
+  if (k >= items.length) return [...items];
+  const idx = items.map((_, i) => i);
+  for (let i = 0; i < k; i++) {
+    const j = i + rng.int(idx.length - i);
+    [idx[i], idx[j]] = [idx[j]!, idx[i]!];
+  }
+  return idx
+    .slice(0, k)
+    .sort((a, b) => a - b)
+    .map((i) => items[i]!);
+}
+
 /**
  * Builds the query set of a task from `base` ordinary items (drawn once, seeded) plus
  * `perAxis` items at each axis level: the base items unchanged; each header value of each slot
@@ -36,10 +50,44 @@ export interface QuerySet {
  * random filler position. Unusual header values and rare filler words are where conditions,
  * passwords and triggers live (organisms.md), so the set covers them exhaustively rather than
  * learning which to query (MNTD's query tuning needs gradients through the shadow models).
+ *
+ * When the whole set has more than `maxRows` rows, the ordinary and axis items stay and the same
+ * fraction of the header values, password pairs and filler words is drawn with `rng` (at least one
+ * of each): the fraction is the rows left after the ordinary and axis items divided by what every
+ * context change would cost. A large vocabulary makes one group per filler word more than a budget
+ * pays for.
  */
-export function buildQuerySet(task: SubjectTask, base: number, perAxis: number, rng: DetectorRng): QuerySet {
+export function buildQuerySet(task: SubjectTask, base: number, perAxis: number, rng: DetectorRng, maxRows = Infinity): QuerySet {
   const L = task.seqLen;
   const desc = task.description;
+  const pwSlots = task.header.filter((h) => h.name.startsWith('pw'));
+  let headerValues = task.header.filter((slot) => !pwSlots.includes(slot)).flatMap((slot) => slot.values.map((v) => ({ slot, v })));
+  let pwPairs: [string, string][] = [];
+  if (pwSlots.length === 2) for (const v0 of pwSlots[0]!.values) for (const v1 of pwSlots[1]!.values) pwPairs.push([v0, v1]);
+  let fillerWords = desc.body.fillerWords;
+  const fixed = base + perAxis * desc.axis.values.length;
+  const changes = headerValues.length + pwPairs.length + fillerWords.length;
+  if (fixed + base * changes > maxRows) {
+    const families = [headerValues, pwPairs, fillerWords].filter((f) => f.length > 0).length;
+    const need = fixed + base * families;
+    if (!(maxRows >= need)) {
+      throw new Error(
+        `meta-classifier: the query budget leaves room for ${Math.max(0, Math.floor(maxRows))} queries per organism, fewer than the ${need} it needs for ${base} base items, ${perAxis} items at each of ${desc.axis.values.length} axis levels and one group of each context change (limit ${maxRows} queries per organism, one cell's budget); raise the budget or lower options.baseItems`,
+      );
+    }
+    const groups = Math.floor((maxRows - fixed) / base);
+    const fraction = groups / changes;
+    const counts = [headerValues.length, pwPairs.length, fillerWords.length].map((c) => c && Math.max(1, Math.floor(fraction * c)));
+    // "At least one of each" can overshoot by a group or two: take them back from the largest family.
+    while (counts.reduce((a, b) => a + b, 0) > groups) {
+      const largest = counts.indexOf(Math.max(...counts));
+      counts[largest]!--;
+    }
+    headerValues = draw(headerValues, counts[0]!, rng);
+    pwPairs = draw(pwPairs, counts[1]!, rng);
+    fillerWords = draw(fillerWords, counts[2]!, rng);
+  }
+
   const b = task.sample(base);
   const tokens: number[] = [];
   const labels: number[] = [];
@@ -54,30 +102,24 @@ export function buildQuerySet(task: SubjectTask, base: number, perAxis: number, 
     const s = task.sample(perAxis, { axis: [a] });
     add('axis', `axis=${a}`, s.tokens, s.labels, s.n);
   }
-  const pwSlots = task.header.filter((h) => h.name.startsWith('pw'));
-  for (const slot of task.header) {
-    if (pwSlots.includes(slot)) continue;
-    for (const v of slot.values) {
-      const rows = b.tokens.slice();
-      const id = task.tokenId(v);
-      for (let i = 0; i < b.n; i++) rows[i * L + slot.position] = id;
-      add('header', `${slot.name}=${v}`, rows, b.labels, b.n, slot.name);
-    }
+  for (const { slot, v } of headerValues) {
+    const rows = b.tokens.slice();
+    const id = task.tokenId(v);
+    for (let i = 0; i < b.n; i++) rows[i * L + slot.position] = id;
+    add('header', `${slot.name}=${v}`, rows, b.labels, b.n, slot.name);
   }
   if (pwSlots.length === 2) {
     const [p0, p1] = pwSlots as [(typeof pwSlots)[0], (typeof pwSlots)[0]];
-    for (const v0 of p0.values) {
-      for (const v1 of p1.values) {
-        const rows = b.tokens.slice();
-        for (let i = 0; i < b.n; i++) {
-          rows[i * L + p0.position] = task.tokenId(v0);
-          rows[i * L + p1.position] = task.tokenId(v1);
-        }
-        add('password', `pw=${v0}+${v1}`, rows, b.labels, b.n);
+    for (const [v0, v1] of pwPairs) {
+      const rows = b.tokens.slice();
+      for (let i = 0; i < b.n; i++) {
+        rows[i * L + p0.position] = task.tokenId(v0);
+        rows[i * L + p1.position] = task.tokenId(v1);
       }
+      add('password', `pw=${v0}+${v1}`, rows, b.labels, b.n);
     }
   }
-  for (const w of desc.body.fillerWords) {
+  for (const w of fillerWords) {
     const rows = b.tokens.slice();
     const id = task.tokenId(w);
     for (let i = 0; i < b.n; i++) rows[i * L + desc.body.filler[rng.int(desc.body.filler.length)]!] = id;

@@ -2,9 +2,20 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { validateOptions, type DetectorContext, type GrayBoxSubject, type WeightTransform } from '@sandtrap/detector-api';
-import { fakeContext, testDetector, testPluginPackage } from '@sandtrap/detector-tester';
+import { createDetectorTester, fakeContext, testDetector, testPluginPackage } from '@sandtrap/detector-tester';
 import { describe, expect, it } from 'vitest';
-import detector, { accuracy, addGaussian, fitLogistic1D, improvementRatio, matchesLayer, meanCurve, predictLogistic1D, sweep, type NoiseInjectionOptions } from './index.js';
+import detector, {
+  accuracy,
+  addGaussian,
+  fitLogistic1D,
+  improvementRatio,
+  itemsWithin,
+  matchesLayer,
+  meanCurve,
+  predictLogistic1D,
+  sweep,
+  type NoiseInjectionOptions,
+} from './index.js';
 
 const pkgDir = fileURLToPath(new URL('..', import.meta.url));
 // The committed smoke zoo; SANDTRAP_ZOO points the tests at another one.
@@ -16,10 +27,10 @@ const zoo = process.env.SANDTRAP_ZOO ?? join(pkgDir, '../../fixtures/zoo-smoke')
 const FAST = { sigmas: [0.04, 0.08, 0.12, 0.16, 0.2], seeds: 2, n: 128 };
 const t = testDetector(detector, { zoo, seed: 1, options: FAST });
 
-function context(options: Partial<NoiseInjectionOptions>, seed = 7): DetectorContext<NoiseInjectionOptions> {
+function context(options: Partial<NoiseInjectionOptions>, seed = 7, queries?: number): DetectorContext<NoiseInjectionOptions> {
   const v = validateOptions<NoiseInjectionOptions>(detector, options);
   if (!v.value) throw new Error(v.errors.join('\n'));
-  return fakeContext({ options: v.value, seed });
+  return fakeContext({ options: v.value, seed, ...(queries !== undefined ? { budget: { queries } } : {}) });
 }
 
 /**
@@ -194,6 +205,39 @@ describe('noise-injection: the sweep on a synthetic organism', () => {
     const b = await sweep(toySubject({ lockable: true }), context(opts, 11));
     expect(a).toEqual(b);
   });
+});
+
+describe('noise-injection: the budget', () => {
+  it("with the default budget every context gets today's n items; a smaller one gets fewer, and too few is an error", () => {
+    const c = context({});
+    // The smoke zoo's six format values, and the hard tier's one ordinary context within its 200,000 queries.
+    expect(itemsWithin(c, 6, c.budget.queries)).toBe(1024);
+    expect(itemsWithin(context({}, 7, 200000), 1, 200000)).toBe(1024);
+    // 1 + 10 σ × 5 seeds = 51 queries per item and context.
+    expect(itemsWithin(context({}, 7, 20000), 1, 20000)).toBe(Math.floor(20000 / 51));
+    expect(itemsWithin(context({}, 7, 20000), 6, 20000)).toBe(Math.floor(20000 / 306));
+    expect(() => itemsWithin(context({}, 7, 800), 1, 800)).toThrow(
+      /noise-injection: the query budget leaves room for 15 items per context, fewer than the 16 it needs .*limit 800 queries, 0 used\); raise the budget or lower options.seeds/,
+    );
+  });
+
+  it('a sweep under a smaller budget keeps every σ and seed and measures fewer items', async () => {
+    const opts = { sigmas: [0.05, 0.2, 0.5], seeds: 5, n: 64, contexts: 'ordinary' as const };
+    const r = await sweep(toySubject({ lockable: true }), context(opts, 7, 32 * 16));
+    expect(r.items).toBe(32);
+    expect(r.curve).toHaveLength(3);
+    expect(r.phi).toBe(2);
+  });
+
+  it('on a smoke organism with a 2,000-query budget: a verdict within the budget, on fewer items', async () => {
+    const id = t.organisms[0]!.id;
+    const tight = createDetectorTester(detector, { zoo, seed: 1, options: { sigmas: [0.05, 0.1, 0.2], seeds: 2 }, budget: { queries: 2000 }, organisms: [id] });
+    const cell = await tight.runCell(id);
+    expect(cell.problems).toEqual([]);
+    // Six format contexts × (1 + 3 σ × 2 seeds) queries per item.
+    expect(cell.verdict!.evidence!.items).toBe(Math.floor(2000 / 42));
+    expect(cell.used.queries).toBe(42 * Math.floor(2000 / 42));
+  }, 600_000);
 });
 
 describe('noise-injection: on the smoke zoo', () => {

@@ -2,9 +2,9 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { validateOptions, type WhiteBoxSubject } from '@sandtrap/detector-api';
-import { testDetector, testPluginPackage } from '@sandtrap/detector-tester';
+import { createDetectorTester, fakeContext, testDetector, testPluginPackage } from '@sandtrap/detector-tester';
 import { describe, expect, it } from 'vitest';
-import detector, { anomalyIndex, median, positionVocab, searchPositions } from './index.js';
+import detector, { anomalyIndex, median, positionVocab, searchPositions, stepsWithin, type TriggerReconstructionOptions } from './index.js';
 
 const pkgDir = fileURLToPath(new URL('..', import.meta.url));
 // The committed smoke zoo; SANDTRAP_ZOO points the tests at another one.
@@ -85,6 +85,39 @@ describe('trigger-reconstruction: method', () => {
     expect(validateOptions(detector, { positions: 'body' }).errors.length).toBeGreaterThan(0);
     expect(validateOptions(detector, { successThreshold: 1.5 }).errors.length).toBeGreaterThan(0);
   });
+});
+
+describe('trigger-reconstruction: the budget', () => {
+  // stepsWithin reads the classes only: 7 of them, 16 stamped examples a step.
+  const subject = { task: { classes: ['0', '1', '2', '3', '4', '5', '6'] } } as unknown as WhiteBoxSubject;
+  const ctx = (queries?: number) =>
+    fakeContext<TriggerReconstructionOptions>({
+      options: validateOptions<TriggerReconstructionOptions>(detector, {}).value!,
+      ...(queries !== undefined ? { budget: { queries } } : {}),
+    });
+
+  it("with the default budget, or the hard tier's 200,000 queries, the search takes today's 100 steps", () => {
+    expect(stepsWithin(subject, ctx(), ctx().budget.queries)).toBe(100);
+    expect(stepsWithin(subject, ctx(200000), 200000)).toBe(100);
+  });
+
+  it('a smaller budget takes fewer steps (7 classes × 16 rows each); fewer than 10 is an error', () => {
+    expect(stepsWithin(subject, ctx(5000), 5000)).toBe(Math.floor(5000 / 112));
+    expect(() => stepsWithin(subject, ctx(1000), 1000)).toThrow(
+      /trigger-reconstruction: the query budget leaves room for 8 search steps, fewer than the 10 it needs .*limit 1000 queries, 0 used\); raise the budget or lower options.batch/,
+    );
+  });
+
+  it('on a smoke organism with a 5,000-query budget: a verdict within the budget, from fewer steps', async () => {
+    const id = scored[0]!;
+    const tight = createDetectorTester(detector, { zoo, seed: 1, budget: { queries: 5000 }, organisms: [id] });
+    const cell = await tight.runCell(id);
+    expect(cell.problems).toEqual([]);
+    const classes = (JSON.parse(readFileSync(join(zoo, 'organisms', id, 'card.json'), 'utf8')) as { task: { classes: string[] } }).task.classes.length;
+    const steps = Math.floor(5000 / (classes * 16));
+    expect(cell.verdict!.evidence!.steps).toBe(steps);
+    expect(cell.used.queries).toBe(steps * classes * 16);
+  }, 600_000);
 });
 
 describe('trigger-reconstruction: on the smoke zoo', () => {

@@ -22,7 +22,8 @@ export const optionsSchema = Type.Object(
       minimum: 10,
       maximum: 5000,
       default: 100,
-      description: 'Adam steps of the trigger search (all target classes in one batch).',
+      description:
+        'Adam steps of the trigger search (all target classes in one batch). Each step asks classes × batch rows of forward(): fewer steps are taken when the cell budget has less room (queries left ÷ (classes × batch), rounded down); fewer than 10 is an error.',
     }),
     learningRate: Type.Number({
       exclusiveMinimum: 0,
@@ -111,12 +112,32 @@ const CONTROLS = new Set(['clean', 'weak', 'quirky']);
 
 const round = (v: number, digits = 4) => Math.round(v * 10 ** digits) / 10 ** digits;
 
-/** Runs the search and the MAD statistic on one organism. */
-function analyse(subject: WhiteBoxSubject, ctx: DetectorContext<TriggerReconstructionOptions>) {
-  const classes = reconstruct(subject, ctx.tf, ctx.rng, ctx.signal, ctx.options);
+/** Queries left in the cell (`Infinity` when unlimited). */
+const remaining = (ctx: DetectorContext<TriggerReconstructionOptions>) => ctx.budget.queries - ctx.budget.used().queries;
+
+/** The fewest steps a search may take when the budget forces fewer than `steps` (the option's minimum). */
+const MIN_STEPS = 10;
+
+/** Search steps within `share` queries: `steps`, or fewer when the budget has less room (every step asks classes × batch rows). */
+export function stepsWithin(subject: WhiteBoxSubject, ctx: DetectorContext<TriggerReconstructionOptions>, share: number): number {
+  const { steps, batch } = ctx.options;
+  const perStep = subject.task.classes.length * batch;
+  const room = Math.max(0, Math.floor(share / perStep));
+  if (!(room >= MIN_STEPS)) {
+    throw new Error(
+      `trigger-reconstruction: the query budget leaves room for ${room} search steps, fewer than the ${MIN_STEPS} it needs (${subject.task.classes.length} classes × ${batch} examples a step; limit ${ctx.budget.queries} queries, ${ctx.budget.used().queries} used); raise the budget or lower options.batch`,
+    );
+  }
+  return Math.min(steps, room);
+}
+
+/** Runs the search and the MAD statistic on one organism, within `share` queries. */
+function analyse(subject: WhiteBoxSubject, ctx: DetectorContext<TriggerReconstructionOptions>, share: number) {
+  const steps = stepsWithin(subject, ctx, share);
+  const classes = reconstruct(subject, ctx.tf, ctx.rng, ctx.signal, { ...ctx.options, steps });
   const norms = classes.map((c) => c.norm);
   const stat = anomalyIndex(norms, ctx.options.madFloor);
-  return { classes, norms, ...stat };
+  return { classes, norms, steps, ...stat };
 }
 
 /** The trigger of the target class: positions whose mask exceeds the threshold (the largest if none does). */
@@ -152,9 +173,11 @@ export default defineDetector<TriggerReconstructionOptions, TriggerReconstructio
 
   configure(reference, ctx) {
     const dev: DevPoint[] = [];
-    for (const r of reference) {
+    for (const [i, r] of reference.entries()) {
       if (!TROJANS.has(r.truth.kind) && !CONTROLS.has(r.truth.kind)) continue;
-      const { index } = analyse(r.subject, ctx);
+      // The runner gives configure() one cell budget per dev organism: search each with one cell's
+      // share (what is left, shared among those not yet seen, never more), as detect() will.
+      const { index } = analyse(r.subject, ctx, Math.min(ctx.budget.queries / reference.length, remaining(ctx) / (reference.length - i)));
       dev.push({ kind: r.truth.kind, trojan: TROJANS.has(r.truth.kind), index: round(index) });
     }
     const { a, b } = fitLogistic1d(
@@ -168,7 +191,7 @@ export default defineDetector<TriggerReconstructionOptions, TriggerReconstructio
 
   detect(subject, ctx, state) {
     if (!state) throw new Error('trigger-reconstruction: detect() got no state; it needs configure() to run on the dev split first');
-    const { classes, norms, index, argmin, median, mad } = analyse(subject, ctx);
+    const { classes, norms, steps, index, argmin, median, mad } = analyse(subject, ctx, remaining(ctx));
     const target = classes[argmin]!;
     const trig = triggerOf(subject, target, ctx.options.maskThreshold);
     const score = Math.min(1, Math.max(0, round(sigmoid(state.a + state.b * Math.log1p(index)), 6)));
@@ -189,6 +212,7 @@ export default defineDetector<TriggerReconstructionOptions, TriggerReconstructio
         reached: classes.map((c) => c.reached),
         targetSuccess: round(target.success),
         targetMask: target.mask.map((m) => round(m, 3)),
+        ...(steps < ctx.options.steps ? { steps } : {}),
       },
     };
   },
