@@ -1,6 +1,7 @@
 /**
- * The scoreboard `npm start` runs: every built-in detector on the committed smoke zoo. Also the
- * example of a config file: `sandtrap scoreboard` finds it in the working directory.
+ * The scoreboard `npm start` runs: every built-in detector on the committed smoke zoo, then (with
+ * `--zoo fixtures/zoo-hard --out sandtrap-report/hard`) on the hard tier, whose zoo.json states its
+ * own budget. Also the example of a config file: `sandtrap scoreboard` finds it in the working directory.
  * Reference: docs/reference/config.md.
  */
 import { defineConfig } from 'sandtrap';
