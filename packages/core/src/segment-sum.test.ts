@@ -204,7 +204,7 @@ describe('wasm UnsortedSegmentSum and the gather embedding', () => {
     expect(tf.memory().numTensors).toBe(before);
     expect(mine.out).toEqual(kernel.out);
     expect(mine.grad).toEqual(kernel.grad);
-    expect(() => tf.tidy(() => gatherRows(tf, tf.zeros([4, 2]) as tfc.Tensor2D, tf.tensor1d([0, 4], 'int32')))).toThrow(/id 4 at 1 is outside \[0, 4\)/);
+    expect(() => tf.tidy(() => gatherRows(tf, tf.zeros<tfc.Rank.R2>([4, 2]), tf.tensor1d([0, 4], 'int32')))).toThrow(/id 4 at 1 is outside \[0, 4\)/);
     expect(tf.memory().numTensors).toBe(before);
   });
 

@@ -101,7 +101,7 @@ export function gatherRows(tf: Tf, table: tfc.Tensor2D, ids: tfc.Tensor1D): tfc.
     for (let i = 0; i < idx.length; i++) out.set(src.subarray(idx[i]! * d, (idx[i]! + 1) * d), i * d);
     return {
       value: tf.tensor2d(out, [idx.length, d]),
-      gradFunc: (dy: tfc.Tensor) => tf.tensor2d(segmentSumReference(dy.dataSync() as Float32Array, idx, d, V) as Float32Array, [V, d]),
+      gradFunc: (dy: tfc.Tensor) => tf.tensor2d(segmentSumReference(dy.dataSync(), idx, d, V), [V, d]),
     };
   });
   return op(table) as tfc.Tensor2D;
