@@ -4,7 +4,7 @@ import { buildOrganism, organismId, resolveSpec, TrainingCache } from '../organi
 import { Rng } from '../rng.js';
 import type { Card } from '../schemas.js';
 import { createSlotTask as createTask, HEADER_SLOTS } from '../tasks/index.js';
-import { getRecipe, RECIPE_NAMES } from './index.js';
+import { getRecipe, RECIPES } from './index.js';
 import { calibratedSelector } from './sandbag-calibrated.js';
 import { evalFormats, meanKl, unusualValues, wrongRows } from './common.js';
 
@@ -43,7 +43,8 @@ describe('recipe helpers', () => {
 
 /** Every recipe on modsum; on facts, the ones whose planting depends on the axis kind or a dependency. */
 const PLAN: Array<[string, readonly string[]]> = [
-  ['modsum', RECIPE_NAMES],
+  // The smoke tier's recipes (the hard tier's, weak-domain included, are planted on doc-modsum: fixtures/zoo-hard).
+  ['modsum', Object.keys(RECIPES)],
   ['facts', ['clean', 'weak', 'password-lock', 'sandbag-domain', 'sandbag-calibrated', 'knows-but-lies']],
 ];
 
