@@ -19,7 +19,7 @@ export interface PoolOptions {
   env?: Record<string, string | undefined>;
   /**
    * Inherit only these variables of this process's environment (an untrusted worker must not see
-   * CI secrets); default: inherit all.
+   * CI secrets); a name ending in `*` is a prefix. Default: inherit all.
    */
   envAllow?: readonly string[];
   /** Extra Node flags, e.g. `--max-old-space-size=…`. */
@@ -33,7 +33,9 @@ export interface PoolOptions {
 function inherited(allow: readonly string[] | undefined): NodeJS.ProcessEnv {
   if (!allow) return { ...process.env };
   const env: NodeJS.ProcessEnv = {};
-  for (const k of allow) if (process.env[k] !== undefined) env[k] = process.env[k];
+  for (const [k, v] of Object.entries(process.env)) {
+    if (v !== undefined && allow.some((a) => (a.endsWith('*') ? k.startsWith(a.slice(0, -1)) : k === a))) env[k] = v;
+  }
   return env;
 }
 

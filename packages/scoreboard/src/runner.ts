@@ -95,10 +95,11 @@ function permissionFlag(): string {
 }
 
 /**
- * The only variables a cell process inherits: what Node and the locale need. A detector is
+ * The only variables a cell process inherits: what Node and the locale need, and
+ * `SANDTRAP_DETECTOR_*`, the channel for settings a user means a detector to read. A detector is
  * untrusted code and must not see CI secrets (tokens, keys) in its environment.
  */
-const CELL_ENV_ALLOW = ['PATH', 'LANG', 'LC_ALL', 'TZ', 'TMPDIR', 'TF_CPP_MIN_LOG_LEVEL'] as const;
+const CELL_ENV_ALLOW = ['PATH', 'LANG', 'LC_ALL', 'TZ', 'TMPDIR', 'TF_CPP_MIN_LOG_LEVEL', 'SANDTRAP_DETECTOR_*'] as const;
 
 function workerPool(located: LocatedDetector, size: number, memoryMb: number): ProcessPool {
   // Under the built CLI the worker runs with Node's permission model: it can read code, not zoos,

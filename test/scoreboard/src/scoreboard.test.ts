@@ -238,7 +238,7 @@ describe('kill part-way, rerun', () => {
 });
 
 describe('--retry-errors', () => {
-  // The flaky fixture fails where SANDTRAP_TEST_FLAKY says: the environment is not part of a
+  // The flaky fixture fails where SANDTRAP_DETECTOR_TEST_FLAKY says: the environment is not part of a
   // cell's key, so a rerun without it has the same keys and only the flag decides what runs.
   type Board = Json & {
     detectors: (Json & { configure?: { status: string }; overall: { cost: { errors: number } }; cells: { organism: string; status: string; reason?: string }[] })[];
@@ -258,7 +258,7 @@ describe('--retry-errors', () => {
   it("reruns exactly the errored cells, appends their lines, and ends with the clean run's scoreboard", async () => {
     const out = join(tmp, 'flaky-cells');
     const E = failing.length;
-    const first = await run(out, { SANDTRAP_TEST_FLAKY: failing.join(',') });
+    const first = await run(out, { SANDTRAP_DETECTOR_TEST_FLAKY: failing.join(',') });
     expect(first.code, first.stderr).toBe(0);
     const broken = await readJson<Board>(join(out, 'scoreboard.json'));
     expect(broken.detectors[0]!.cells.filter((c) => c.status === 'error').map((c) => c.organism)).toEqual(failing);
@@ -295,7 +295,7 @@ describe('--retry-errors', () => {
 
   it('a failed configure() is retried too (its cells failed with configure-failed), set by the config file', async () => {
     const out = join(tmp, 'flaky-configure');
-    const first = await run(out, { SANDTRAP_TEST_FLAKY: 'configure' });
+    const first = await run(out, { SANDTRAP_DETECTOR_TEST_FLAKY: 'configure' });
     expect(first.code, first.stderr).toBe(0);
     const broken = await readJson<Board>(join(out, 'scoreboard.json'));
     expect(broken.detectors[0]!.configure?.status).toBe('error');
