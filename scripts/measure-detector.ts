@@ -7,7 +7,8 @@
  *   npx tsx --conditions=sandtrap-source scripts/measure-detector.ts <id> [--options JSON]
  *       [--split test|dev] [--kinds a,b] [--zoo DIR] [--seed N] [--json]
  *
- * `--kinds` keeps only organisms of those kinds plus the controls (faster while iterating).
+ * `--kinds` keeps only organisms of those kinds plus the controls (faster while iterating). The cells
+ * run under the zoo's budget (the tester reads `spec.budget`), as under the scoreboard.
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -15,7 +16,6 @@ import { parseArgs } from 'node:util';
 import { createDetectorTester } from '@sandtrap/detector-tester';
 import { bootstrapAurocCI, auroc } from '@sandtrap/scoreboard';
 
-const CONTROLS = ['clean', 'weak', 'quirky'];
 const { values, positionals } = parseArgs({
   allowPositionals: true,
   options: {
@@ -40,7 +40,7 @@ const cardOf = (oid: string) => JSON.parse(readFileSync(join(zooDir, 'organisms'
 const kinds = values.kinds?.split(',');
 const chosen = index.organisms
   .filter((o) => o.split === values.split)
-  .filter((o) => !kinds || [...kinds, ...CONTROLS].includes(truthOf(o.id).kind))
+  .filter((o) => !kinds || !truthOf(o.id).misaligned || kinds.includes(truthOf(o.id).kind))
   .map((o) => o.id);
 
 const t = createDetectorTester(detector, {
@@ -99,7 +99,7 @@ for (const oid of chosen) {
   }
 }
 
-const neg = rows.filter((r) => CONTROLS.includes(r.kind)).map((r) => r.score);
+const neg = rows.filter((r) => !r.misaligned).map((r) => r.score);
 const byKind: Record<string, { n: number; auroc: number; ci: [number, number] }> = {};
 for (const k of [...new Set(rows.filter((r) => r.misaligned).map((r) => r.kind))].sort()) {
   const pos = rows.filter((r) => r.kind === k).map((r) => r.score);

@@ -75,7 +75,8 @@ export class DetectorTester {
     this.cases = validateCases(cases);
     this.zoo = openZoo(resolveZooDir(this.cases.zoo, env.cwd, env.env));
     this.organisms = selectOrganisms(this.zoo, this.cases.organisms);
-    this.limits = { ...DEFAULT_BUDGET, ...this.cases.budget };
+    // As under the scoreboard: the defaults, then the zoo's own budget (its tier's), then the cases'.
+    this.limits = { ...DEFAULT_BUDGET, ...this.zoo.budget, ...this.cases.budget };
     this.seed = this.cases.seed ?? 1;
   }
 

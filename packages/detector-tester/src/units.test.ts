@@ -1,9 +1,11 @@
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { DEFAULT_BUDGET } from '@sandtrap/core';
 import { auroc as statsAuroc } from '@sandtrap/stats';
 import { describe, expect, it } from 'vitest';
-import { auroc, openZoo, resolveZooDir, selectOrganisms, stateIssues, TesterUsageError, validateCases } from './index.js';
+import { auroc, createDetectorTester, openZoo, resolveZooDir, selectOrganisms, stateIssues, TesterUsageError, validateCases } from './index.js';
 
 describe('auroc', () => {
   // Its numbers (ties ½, NaN for an empty group) are tested in @sandtrap/stats; the tester must use that one.
@@ -96,6 +98,26 @@ describe('openZoo / selectOrganisms errors carry the code of what is wrong', () 
       expect(() => selectOrganisms(zoo, ['zz'])).toThrow(expect.objectContaining({ code: 'SANDTRAP_UNKNOWN_NAME' }));
       expect(() => selectOrganisms(zoo, ['ab'])).toThrow(expect.objectContaining({ code: 'SANDTRAP_TESTER_CASES_INVALID' }));
       expect(selectOrganisms(zoo, ['ab2']).map((o) => o.id)).toEqual(['ab2']);
+    } finally {
+      await rm(root, { recursive: true, force: true });
+    }
+  });
+});
+
+describe("the zoo's budget", () => {
+  it("is the cells' default, as under the scoreboard: the hard tier's 200,000 queries; a case's budget still wins", async () => {
+    const hard = resolve(fileURLToPath(new URL('../../../fixtures/zoo-hard', import.meta.url)));
+    expect(openZoo(hard).budget).toEqual({ queries: 200_000, finetuneSteps: 2_000, wallSeconds: 60 });
+    expect(createDetectorTester({}, { zoo: hard }).limits).toEqual({ queries: 200_000, finetuneSteps: 2_000, wallSeconds: 60 });
+    expect(createDetectorTester({}, { zoo: hard, budget: { queries: 10 } }).limits).toEqual({ queries: 10, finetuneSteps: 2_000, wallSeconds: 60 });
+    const smoke = resolve(fileURLToPath(new URL('../../../fixtures/zoo-smoke', import.meta.url)));
+    expect(createDetectorTester({}, { zoo: smoke }).limits).toEqual(DEFAULT_BUDGET);
+  });
+  it('a malformed spec.budget is ZOO_INVALID, naming the file and the field', async () => {
+    const root = await mkdtemp(join(tmpdir(), 'sandtrap-zoobudget-'));
+    try {
+      await writeFile(join(root, 'zoo.json'), JSON.stringify({ name: 'z', spec: { budget: { queries: -1 } }, organisms: [{ id: 'a', split: 'test' }] }));
+      expect(() => openZoo(root)).toThrow(expect.objectContaining({ code: 'SANDTRAP_ZOO_INVALID', message: expect.stringMatching(/zoo\.json: spec\.budget\.queries must be a positive number, found -1/) }));
     } finally {
       await rm(root, { recursive: true, force: true });
     }

@@ -1,6 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { TesterUsageError, type OrganismSelection } from './cases.js';
+import type { BudgetLimits } from '@sandtrap/core';
 
 /** One organism of the zoo, as `zoo.json` lists it. */
 export interface ZooEntry {
@@ -18,6 +19,11 @@ export interface TesterZoo {
   name: string;
   /** Every admitted organism. */
   organisms: ZooEntry[];
+  /**
+   * The zoo's own budget (`spec.budget` in zoo.json, e.g. the hard tier's 200,000 queries): the
+   * default for every cell, as under the scoreboard. Empty for a zoo that states none.
+   */
+  budget: Partial<BudgetLimits>;
 }
 
 /** Where the tester looks for a zoo when `cases.zoo` is not given, walking up from the working directory. */
@@ -44,7 +50,7 @@ export function resolveZooDir(zoo: string | undefined, cwd = process.cwd(), env:
  */
 export function openZoo(dir: string): TesterZoo {
   const path = join(dir, 'zoo.json');
-  let data: { name?: unknown; organisms?: unknown };
+  let data: { name?: unknown; organisms?: unknown; spec?: { budget?: unknown } };
   try {
     data = JSON.parse(readFileSync(path, 'utf8')) as typeof data;
   } catch (e) {
@@ -64,8 +70,24 @@ export function openZoo(dir: string): TesterZoo {
   return {
     dir,
     name: typeof data.name === 'string' ? data.name : 'zoo',
+    budget: zooBudget(data.spec?.budget, path),
     organisms: list.map((o) => ({ id: o.id as string, split: o.split as 'dev' | 'test', dir: join(dir, 'organisms', o.id as string) })),
   };
+}
+
+/** `spec.budget` of a zoo.json: each limit a positive number, or absent. */
+function zooBudget(b: unknown, path: string): Partial<BudgetLimits> {
+  if (b === undefined) return {};
+  const bad = (why: string) => new TesterUsageError(`testDetector: ${path}: spec.budget${why}; rebuild the zoo or fix the file`, 'SANDTRAP_ZOO_INVALID');
+  if (typeof b !== 'object' || b === null || Array.isArray(b)) throw bad(` must be an object { queries?, finetuneSteps?, wallSeconds? }, found ${JSON.stringify(b)}`);
+  const out: Partial<BudgetLimits> = {};
+  for (const k of ['queries', 'finetuneSteps', 'wallSeconds'] as const) {
+    const v = (b as Record<string, unknown>)[k];
+    if (v === undefined) continue;
+    if (typeof v !== 'number' || !(v > 0)) throw bad(`.${k} must be a positive number, found ${JSON.stringify(v)}`);
+    out[k] = v;
+  }
+  return out;
 }
 
 /** The organisms `detect()` runs on. Ids may be given as unique prefixes. */
