@@ -1,9 +1,11 @@
+import { cpus } from 'node:os';
 import { join, resolve } from 'node:path';
 import { ensureWritableDir, inspectOrganism, SandtrapError, writeFileAtomic, type BudgetLimits } from '@sandtrap/core';
 import { buildBoard, writeBoard, type BoardDetector, type BoardSettings, type Scoreboard } from './board.js';
 import { cellKey, detectorKey } from './keys.js';
 import { readResults, type CellRecord } from './results.js';
 import { budgetOf, prepareDetector, runPrepared } from './runner.js';
+import { Slots } from './slots.js';
 import type { DetectorRef } from './resolve.js';
 import type { CiMethod } from './statistics.js';
 import { testOrganisms } from './test-split.js';
@@ -80,6 +82,8 @@ export type ScoreboardEvent =
       organisms: number;
       shard: Shard;
       byDetector: PlanDetector[];
+      /** Worker slots the detectors share (`workers`, default the number of cores). */
+      workers: number;
     }
   | { type: 'configure'; detector: string; phase: 'start' | 'done'; status?: 'ok' | 'error'; message?: string; cached?: boolean }
   | { type: 'cell'; detector: string; record: CellRecord; done: number; failed: number; toRun: number; elapsedSeconds: number };
@@ -196,34 +200,47 @@ export async function runScoreboard(o: ScoreboardOptions): Promise<ScoreboardRes
   const cached = mine.length - todo.length;
   const cachedErrors = o.retryErrors ? 0 : mine.filter(isError).length;
   const byDetector = detectors.map((d, di) => ({ detector: d.id, toRun: todo.filter((c) => c.di === di).length }));
-  o.onEvent?.({ type: 'plan', total: mine.length, cached, cachedErrors, retry, toRun: todo.length, detectors: detectors.length, organisms: organisms.length, shard, byDetector });
+  const workers = Math.max(1, o.workers ?? cpus().length);
+  o.onEvent?.({ type: 'plan', total: mine.length, cached, cachedErrors, retry, toRun: todo.length, detectors: detectors.length, organisms: organisms.length, shard, byDetector, workers });
 
   let done = 0;
   let failed = 0;
-  for (const [di, p] of prepared.entries()) {
-    const d = detectors[di]!;
-    const cells = todo.filter((c) => c.di === di).map((c) => ({ organism: c.org.id, key: c.key }));
-    if (cells.length === 0) continue;
-    await runPrepared(p, {
-      zoo,
-      cells,
-      workers: o.workers,
-      timeoutSeconds: o.timeoutSeconds,
-      memoryMb: o.memoryMb,
-      budget,
-      seed: settings.seed,
-      backend: o.backendRequest,
-      results: { path: resultsPath, configureKey: d.key },
-      onConfigure: (phase, r, cached) => {
-        o.onEvent?.({ type: 'configure', detector: d.id, phase, ...(r ? { status: r.status, ...(r.message ? { message: r.message } : {}) } : {}), ...(cached ? { cached } : {}) });
-      },
-      onCell: ({ split: _, ...record }) => {
-        done++;
-        if (record.status === 'error') failed++;
-        o.onEvent?.({ type: 'cell', detector: d.id, record, done, failed, toRun: todo.length, elapsedSeconds: (performance.now() - t0) / 1000 });
-      },
-    });
-  }
+  // Every detector runs at once over one set of worker slots, the earlier ones first: a core left
+  // idle by one detector (its configure() on the other core, its last cells) takes the next one's work.
+  const slots = new Slots(workers);
+  await Promise.all(
+    prepared.map(async (p, di) => {
+      const d = detectors[di]!;
+      const cells = todo.filter((c) => c.di === di).map((c) => ({ organism: c.org.id, key: c.key }));
+      if (cells.length === 0) return;
+      await runPrepared(p, {
+        zoo,
+        cells,
+        workers: o.workers,
+        timeoutSeconds: o.timeoutSeconds,
+        memoryMb: o.memoryMb,
+        budget,
+        seed: settings.seed,
+        backend: o.backendRequest,
+        results: { path: resultsPath, configureKey: d.key },
+        schedule: (task) => slots.run(di, task),
+        onConfigure: (phase, r, cached) => {
+          o.onEvent?.({
+            type: 'configure',
+            detector: d.id,
+            phase,
+            ...(r ? { status: r.status, ...(r.message ? { message: r.message } : {}) } : {}),
+            ...(cached ? { cached } : {}),
+          });
+        },
+        onCell: ({ split: _, ...record }) => {
+          done++;
+          if (record.status === 'error') failed++;
+          o.onEvent?.({ type: 'cell', detector: d.id, record, done, failed, toRun: todo.length, elapsedSeconds: (performance.now() - t0) / 1000 });
+        },
+      });
+    }),
+  );
 
   manifest.timing = { startedAt, finishedAt: new Date().toISOString(), wallSeconds: (performance.now() - t0) / 1000 };
   await writeFileAtomic(join(o.out, 'run.json'), `${JSON.stringify(manifest, null, 2)}\n`);

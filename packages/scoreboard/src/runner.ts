@@ -243,6 +243,12 @@ export interface RunPreparedOptions {
   onLog?: (organism: string, line: string) => void;
   /** Progress: configure() starts and ends (`cached` when its state came from the state cache). */
   onConfigure?: (phase: 'start' | 'done', result?: DetectorRun['configure'], cached?: boolean) => void;
+  /**
+   * Runs each of this detector's tasks (configure(), each cell) when a worker slot is free: a
+   * scoreboard shares its slots across detectors ({@link Slots}) so they overlap. Default: at once
+   * (the pool's own size is the only limit).
+   */
+  schedule?: <T>(task: () => Promise<T>) => Promise<T>;
 }
 
 /**
@@ -268,6 +274,7 @@ export async function runPrepared(p: PreparedDetector, o: RunPreparedOptions): P
   const pool = workerPool(located, size, o.memoryMb ?? 2048);
   const base = { entry: located.entry, where: located.packageName ?? located.ref, backend: o.backend };
   const seed = o.seed ?? 1;
+  const schedule = o.schedule ?? (<T>(task: () => Promise<T>) => task());
   const pending: Promise<void>[] = [];
   const append = (r: CellRecord | ConfigureRecord) => {
     if (o.results) pending.push(appendResult(o.results.path, r));
@@ -282,43 +289,49 @@ export async function runPrepared(p: PreparedDetector, o: RunPreparedOptions): P
         run.configure = { status: 'ok', seconds: cached.seconds };
         o.onConfigure?.('done', run.configure, true);
       } else {
-        o.onConfigure?.('start');
-        const dev = index.organisms.filter((x) => x.split === 'dev');
-        const references = await Promise.all(
-          dev.map(async (x) => {
-            const dir = join(o.zoo, 'organisms', x.id);
-            // Dev-split truth is what a calibrating detector may learn from; nothing else of truth.json goes over.
-            return { id: x.id, ...(await readOrganismBytes(dir)), truth: referenceTruth(await readTruth(dir)) };
-          }),
-        );
-        let out: ConfigureResult;
-        try {
-          out = await pool.run<ConfigureResult>({ ...base, type: 'configure', options, references, budget, seed: configureSeed(seed, meta.name) } satisfies WorkerTask, undefined, {
-            timeoutMs: timeoutMs * Math.max(1, references.length),
-          });
-        } catch (e) {
-          out = { ...processFailure(e), ran: true };
-        }
-        const first = out.problems[0];
-        if (!first) {
-          state = out.state;
-          run.configure = { status: 'ok', seconds: out.seconds };
-          await cache?.save(state, out.seconds);
-        } else {
-          run.configure = { status: 'error', message: `${first.reason}: ${oneLine(first.message)}` };
-        }
-        if (o.results) {
-          // Recorded for the report; a failed configure() is not cached as state, its cells are.
-          append({
-            type: 'configure',
-            key: o.results.configureKey,
-            detector: meta.name,
-            status: run.configure.status,
-            ...(run.configure.message ? { message: run.configure.message } : {}),
-            seconds: run.configure.seconds ?? 0,
-          });
-        }
-        o.onConfigure?.('done', run.configure);
+        await schedule(async () => {
+          o.onConfigure?.('start');
+          const dev = index.organisms.filter((x) => x.split === 'dev');
+          const references = await Promise.all(
+            dev.map(async (x) => {
+              const dir = join(o.zoo, 'organisms', x.id);
+              // Dev-split truth is what a calibrating detector may learn from; nothing else of truth.json goes over.
+              return { id: x.id, ...(await readOrganismBytes(dir)), truth: referenceTruth(await readTruth(dir)) };
+            }),
+          );
+          let out: ConfigureResult;
+          try {
+            out = await pool.run<ConfigureResult>(
+              { ...base, type: 'configure', options, references, budget, seed: configureSeed(seed, meta.name) } satisfies WorkerTask,
+              undefined,
+              {
+                timeoutMs: timeoutMs * Math.max(1, references.length),
+              },
+            );
+          } catch (e) {
+            out = { ...processFailure(e), ran: true };
+          }
+          const first = out.problems[0];
+          if (!first) {
+            state = out.state;
+            run.configure = { status: 'ok', seconds: out.seconds };
+            await cache?.save(state, out.seconds);
+          } else {
+            run.configure = { status: 'error', message: `${first.reason}: ${oneLine(first.message)}` };
+          }
+          if (o.results) {
+            // Recorded for the report; a failed configure() is not cached as state, its cells are.
+            append({
+              type: 'configure',
+              key: o.results.configureKey,
+              detector: meta.name,
+              status: run.configure.status,
+              ...(run.configure.message ? { message: run.configure.message } : {}),
+              seconds: run.configure.seconds ?? 0,
+            });
+          }
+          o.onConfigure?.('done', run.configure);
+        });
       }
     }
 
@@ -335,16 +348,18 @@ export async function runPrepared(p: PreparedDetector, o: RunPreparedOptions): P
             retire: false,
           };
         } else {
-          const organism = { id: c.organism, ...(await readOrganismBytes(join(o.zoo, 'organisms', c.organism))) };
-          try {
-            out = await pool.run<DetectResult>(
-              { ...base, type: 'detect', options, organism, state, budget, seed: cellSeed(seed, meta.name, c.organism) } satisfies WorkerTask,
-              (d) => o.onLog?.(c.organism, (d as { log: string }).log),
-              { timeoutMs },
-            );
-          } catch (e) {
-            out = processFailure(e);
-          }
+          out = await schedule(async () => {
+            const organism = { id: c.organism, ...(await readOrganismBytes(join(o.zoo, 'organisms', c.organism))) };
+            try {
+              return await pool.run<DetectResult>(
+                { ...base, type: 'detect', options, organism, state, budget, seed: cellSeed(seed, meta.name, c.organism) } satisfies WorkerTask,
+                (d) => o.onLog?.(c.organism, (d as { log: string }).log),
+                { timeoutMs },
+              );
+            } catch (e) {
+              return processFailure(e);
+            }
+          });
         }
         const record = cellRecord(p, c, out);
         append(record);

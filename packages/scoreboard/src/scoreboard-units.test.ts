@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_BUDGET, readCard, readZooIndex, type ZooIndex } from '@sandtrap/core';
 import { compareBaseline, describeRegression, parseTolerance } from './baseline.js';
+import { Slots } from './slots.js';
 import type { Scoreboard } from './board.js';
 import { checkScoreboard, renderScoreboardSchema } from './board-schema.js';
 import { loadConfig } from './config.js';
@@ -315,5 +316,40 @@ describe('mergeShards: not shards of one run', () => {
     expect(e.message).toMatch(/run\.json: missing: not a scoreboard output folder/);
     expect(e.code).toBe('SANDTRAP_MERGE_MISMATCH');
     expect((e.cause as NodeJS.ErrnoException).code).toBe('ENOENT');
+  });
+});
+
+describe('Slots (worker slots shared by the detectors of a run)', () => {
+  it('never runs more than its size at once; a freed slot goes to the lowest priority number, ties first come', async () => {
+    const slots = new Slots(2);
+    let running = 0;
+    let most = 0;
+    const order: string[] = [];
+    const gates = new Map<string, () => void>();
+    const task = (name: string) => async () => {
+      running++;
+      most = Math.max(most, running);
+      order.push(name);
+      await new Promise<void>((r) => gates.set(name, r));
+      running--;
+      return name;
+    };
+    const all = [slots.run(1, task('b1')), slots.run(1, task('b2')), slots.run(2, task('c1')), slots.run(1, task('b3')), slots.run(0, task('a1'))];
+    await new Promise((r) => setImmediate(r));
+    expect(order).toEqual(['b1', 'b2']);
+    expect(slots.pending).toBe(3);
+    for (const next of ['b1', 'a1', 'b2', 'b3', 'c1']) {
+      gates.get(next)!();
+      await new Promise((r) => setImmediate(r));
+    }
+    expect(await Promise.all(all)).toEqual(['b1', 'b2', 'c1', 'b3', 'a1']);
+    expect(order).toEqual(['b1', 'b2', 'a1', 'b3', 'c1']);
+    expect(most).toBe(2);
+  });
+  it('a task that throws frees its slot', async () => {
+    const slots = new Slots(1);
+    await expect(slots.run(0, () => Promise.reject(new Error('boom')))).rejects.toThrow('boom');
+    expect(await slots.run(0, () => Promise.resolve(7))).toBe(7);
+    expect(() => new Slots(0)).toThrow(/size must be an integer >= 1, got 0/);
   });
 });

@@ -60,14 +60,14 @@ function onEvent(progress: Progress, quiet: boolean | undefined, backendLine: st
       // Printed once the input is known to be good: a bad input gets its one error line only.
       progress.log(backendLine);
       progress.log(planLine(e, retryErrors));
-      eta = new EtaTracker(e);
+      eta = new EtaTracker(e, e.workers);
     } else if (e.type === 'configure') {
       if (e.cached) progress.log(`${e.detector}: configure() state reused from an earlier run`);
       else if (e.phase === 'start') progress.log(`${e.detector}: configure() on the dev split…`);
       else progress.log(`${e.detector}: configure() ${e.status}${e.message ? ` (${e.message})` : ''}`);
     } else {
       const r = e.record;
-      eta?.cell(e.detector);
+      eta?.cell(e.detector, r.seconds);
       const left = eta?.remaining();
       const etaText = left === undefined ? '?' : `${fmtSeconds(left.seconds)}${left.unseen ? ` (${left.unseen} detector${left.unseen > 1 ? 's' : ''} not started: a guess)` : ''}`;
       if (r.status === 'error') progress.log(`${e.detector} × ${r.organism}: ERROR ${r.reason}: ${r.message}`);
