@@ -5,6 +5,7 @@ import { validateOptions, type WhiteBoxSubject } from '@sandtrap/detector-api';
 import { createDetectorTester, fakeContext, testDetector, testPluginPackage } from '@sandtrap/detector-tester';
 import { describe, expect, it } from 'vitest';
 import detector, { anomalyIndex, median, positionVocab, searchPositions, stepsWithin, type TriggerReconstructionOptions } from './index.js';
+import { stampFn } from './reconstruct.js';
 
 const pkgDir = fileURLToPath(new URL('..', import.meta.url));
 // The committed smoke zoo; SANDTRAP_ZOO points the tests at another one.
@@ -156,3 +157,36 @@ describe('trigger-reconstruction: on the smoke zoo', () => {
 
 // meta.version = package.json's version; schema.json = what the options schema renders.
 testPluginPackage(detector, { packageDir: pkgDir });
+
+describe('trigger-reconstruction: the stamp', () => {
+  it('its hand-written gradient is the autodiff gradient of (1 − m)·x + m·p, and it leaks no tensors', async () => {
+    await t.init();
+    const tf = fakeContext().tf;
+    const before = tf.memory().numTensors;
+    const C = 3,
+      N = 4,
+      L = 5,
+      V = 6;
+    const r = (n: number, k: number) => Float32Array.from({ length: n }, (_, i) => Math.sin(1.7 * i + k));
+    tf.tidy(() => {
+      const tokens = Int32Array.from({ length: N * L }, (_, i) => (7 * i + 3) % V);
+      const x = tf.reshape(tf.cast(tf.oneHot(tf.tensor1d(tokens, 'int32'), V), 'float32'), [1, N, L, V]);
+      type T = ReturnType<typeof tf.tensor>;
+      const m: T = tf.sigmoid(tf.tensor4d(r(C * L, 1), [C, 1, L, 1]));
+      const p: T = tf.softmax(tf.tensor4d(r(C * L * V, 2), [C, 1, L, V]));
+      const w = tf.tensor4d(r(C * N * L * V, 3), [C, N, L, V]);
+      const stamp = stampFn(tf, x);
+      const loss = (f: (m: T, p: T) => T) => (mm: T, pp: T) => tf.sum(tf.mul(tf.square(f(mm, pp)), w));
+      const naive = (mm: T, pp: T) => tf.add(tf.mul(x, tf.sub(1, mm)), tf.mul(mm, pp));
+      expect(Array.from(stamp(m, p).dataSync())).toEqual(Array.from(naive(m, p).dataSync()));
+      const [gm, gp] = tf.grads(loss(stamp))([m, p]);
+      const [nm, np] = tf.grads(loss(naive))([m, p]);
+      const close = (a: T, b: T) => Math.max(...Array.from(tf.abs(tf.sub(a, b)).dataSync()));
+      expect(gm!.shape).toEqual([C, 1, L, 1]);
+      expect(gp!.shape).toEqual([C, 1, L, V]);
+      expect(close(gm!, nm!)).toBeLessThan(1e-4);
+      expect(close(gp!, np!)).toBeLessThan(1e-5);
+    });
+    expect(tf.memory().numTensors).toBe(before);
+  });
+});
