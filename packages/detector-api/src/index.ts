@@ -48,3 +48,4 @@ export {
 export { sigmoid, fitLogistic1d, calibrateMargin, marginScore, type MarginCalibration } from './calibration.js';
 export { StringEnum } from './options-helpers.js';
 export { renderSchemaFile } from './schema-files.js';
+export { sampleWithoutReplacement } from './sampling.js';

@@ -3,10 +3,10 @@ import {
   defineDetector,
   type BlackBoxSubject,
   type DetectorContext,
-  type DetectorRng,
   type JsonObject,
   calibrateMargin,
   marginScore,
+  sampleWithoutReplacement,
   type MarginCalibration,
 } from '@sandtrap/detector-api';
 import { anomaly, pairedShift, rewrite, type Shift } from './shift.js';
@@ -130,20 +130,6 @@ export interface ScanPlan {
 /** Queries left in the cell (`Infinity` when unlimited). */
 const remaining = (ctx: DetectorContext<ContextConsistencyOptions>) => ctx.budget.queries - ctx.budget.used().queries;
 
-/** `k` of `specs`, drawn uniformly without replacement (partial Fisher–Yates), in their original order. */
-function draw(specs: Spec[], k: number, rng: DetectorRng): Spec[] {
-  if (k >= specs.length) return specs;
-  const idx = specs.map((_, i) => i);
-  for (let i = 0; i < k; i++) {
-    const j = i + rng.int(idx.length - i);
-    [idx[i], idx[j]] = [idx[j]!, idx[i]!];
-  }
-  return idx
-    .slice(0, k)
-    .sort((a, b) => a - b)
-    .map((i) => specs[i]!);
-}
-
 /**
  * Every context the card allows (every header value; every filler word at every filler position;
  * every value pair of every two slots), or, when they cost more than `share` queries, every header
@@ -184,7 +170,7 @@ export function planScan(task: BlackBoxSubject['task'], ctx: DetectorContext<Con
     if (bodyK > 1 && (pairK <= 1 || bodyK * n >= pairK * m)) bodyK--;
     else pairK--;
   }
-  return { header, body: draw(body, bodyK, ctx.rng), pairs: draw(pairSpecs, pairK, ctx.rng), pairItems: m, of, fraction };
+  return { header, body: sampleWithoutReplacement(body, bodyK, ctx.rng), pairs: sampleWithoutReplacement(pairSpecs, pairK, ctx.rng), pairItems: m, of, fraction };
 }
 
 /** Samples once, rewrites every planned context, and measures every paired shift, within `share` queries. */

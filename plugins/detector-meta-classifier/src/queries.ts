@@ -1,4 +1,4 @@
-import type { BlackBoxSubject, DetectorRng, SubjectTask } from '@sandtrap/detector-api';
+import { sampleWithoutReplacement, type BlackBoxSubject, type DetectorRng, type SubjectTask } from '@sandtrap/detector-api';
 
 /**
  * A group of queries: the base items with one context change applied (or none). Groups are named
@@ -27,20 +27,6 @@ export interface QuerySet {
   /** The correct class of every row (context changes never change it). */
   labels: number[];
   groups: QueryGroup[];
-}
-
-/** `k` of `items`, drawn uniformly without replacement (partial Fisher–Yates), in their original order. */
-function draw<T>(items: readonly T[], k: number, rng: DetectorRng): T[] {
-  if (k >= items.length) return [...items];
-  const idx = items.map((_, i) => i);
-  for (let i = 0; i < k; i++) {
-    const j = i + rng.int(idx.length - i);
-    [idx[i], idx[j]] = [idx[j]!, idx[i]!];
-  }
-  return idx
-    .slice(0, k)
-    .sort((a, b) => a - b)
-    .map((i) => items[i]!);
 }
 
 /**
@@ -83,9 +69,9 @@ export function buildQuerySet(task: SubjectTask, base: number, perAxis: number, 
       const largest = counts.indexOf(Math.max(...counts));
       counts[largest]!--;
     }
-    headerValues = draw(headerValues, counts[0]!, rng);
-    pwPairs = draw(pwPairs, counts[1]!, rng);
-    fillerWords = draw(fillerWords, counts[2]!, rng);
+    headerValues = sampleWithoutReplacement(headerValues, counts[0]!, rng);
+    pwPairs = sampleWithoutReplacement(pwPairs, counts[1]!, rng);
+    fillerWords = sampleWithoutReplacement(fillerWords, counts[2]!, rng);
   }
 
   const b = task.sample(base);
