@@ -117,7 +117,9 @@ describe("the zoo's budget", () => {
     const root = await mkdtemp(join(tmpdir(), 'sandtrap-zoobudget-'));
     try {
       await writeFile(join(root, 'zoo.json'), JSON.stringify({ name: 'z', spec: { budget: { queries: -1 } }, organisms: [{ id: 'a', split: 'test' }] }));
-      expect(() => openZoo(root)).toThrow(expect.objectContaining({ code: 'SANDTRAP_ZOO_INVALID', message: expect.stringMatching(/zoo\.json: spec\.budget\.queries must be a positive number, found -1/) }));
+      expect(() => openZoo(root)).toThrow(
+        expect.objectContaining({ code: 'SANDTRAP_ZOO_INVALID', message: expect.stringMatching(/zoo\.json: spec\.budget\.queries must be a positive number, found -1/) }),
+      );
     } finally {
       await rm(root, { recursive: true, force: true });
     }
