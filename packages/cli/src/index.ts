@@ -104,6 +104,7 @@ export async function run(argv: readonly string[], io: IO = processIO()): Promis
     .option('--workers <n>', 'parallel worker processes (default: cores)')
     .option('--timeout <seconds>', 'per organism; the worker is killed past it (default: wall budget + 30)')
     .option('--memory <mb>', 'heap limit of a worker process, MB (default 2048)')
+    .option('--sandbox <mode>', 'auto (default: bubblewrap when it works here), bwrap (required) or node (Node permissions only)')
     .option('--json', 'print JSON only')
     .action(async (ref: string, opts: DetectFlags, cmd: Command) => {
       code = await detect(io, globals(cmd), ref, opts);
@@ -130,6 +131,7 @@ export async function run(argv: readonly string[], io: IO = processIO()): Promis
     .option('--timeout <seconds>', 'per cell; the worker is killed past it (default: wall budget + 30)')
     .option('--memory <mb>', 'heap limit of a cell process, MB (default 2048)')
     .option('--retry-errors', 'on a rerun, run the cells recorded as errors again (default: they count as finished)')
+    .option('--sandbox <mode>', 'auto (default: bubblewrap when it works here), bwrap (required) or node (Node permissions only)')
     .option('--json', 'print JSON only')
     .action(async (opts: ScoreboardFlags, cmd: Command) => {
       code = await scoreboard(io, globals(cmd), opts);

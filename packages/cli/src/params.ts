@@ -1,5 +1,5 @@
 import { SandtrapError } from '@sandtrap/core';
-import { CI_METHODS, type CiMethod } from '@sandtrap/scoreboard';
+import { CI_METHODS, SANDBOX_REQUESTS, type CiMethod, type SandboxLayers, type SandboxRequest } from '@sandtrap/scoreboard';
 
 /** Parse repeated `k=v` flags into numbers, naming the flag on a bad one. */
 export function parseNumberParams(values: readonly string[] | undefined, flag: string): Record<string, number> {
@@ -53,4 +53,19 @@ export function parseCiMethod(value: string): CiMethod {
 
 export function collect(value: string, previous: string[] = []): string[] {
   return [...previous, value];
+}
+
+/** `--sandbox`: auto (bwrap when it works here), bwrap (required) or node (Node's permission model alone). */
+export function parseSandbox(value: string | undefined): SandboxRequest | undefined {
+  if (value === undefined) return undefined;
+  const v = value.trim();
+  if (!(SANDBOX_REQUESTS as readonly string[]).includes(v))
+    throw new SandtrapError('SANDTRAP_BAD_ARGUMENT', `--sandbox ${value}: expected ${SANDBOX_REQUESTS.join(', ')} (default auto: bwrap when it works here)`);
+  return v as SandboxRequest;
+}
+
+/** One line on how detectors are confined, for progress output. */
+export function sandboxLine(l: SandboxLayers): string {
+  const layers = [...(l.os ? [l.os] : []), ...(l.nodePermission ? ['node --permission'] : []), 'env allow-list'].join(' + ');
+  return `sandbox: ${layers}${l.missing.length ? ` — missing: ${l.missing.join('; ')} (${l.osReason})` : ''}`;
 }

@@ -28,6 +28,12 @@ export interface PoolOptions {
   serialization?: 'json' | 'advanced';
   /** Skip the tsx loader even for a .ts worker file (the caller supplies its own flags). */
   raw?: boolean;
+  /**
+   * Start each worker through this program: `command ...args node ...nodeFlags worker` (an OS
+   * sandbox such as bubblewrap, which then execs Node). The IPC channel's descriptor and the
+   * environment pass through it. Default: Node directly.
+   */
+  launcher?: { command: string; args: readonly string[] };
 }
 
 function inherited(allow: readonly string[] | undefined): NodeJS.ProcessEnv {
@@ -132,8 +138,9 @@ export class ProcessPool {
     const fromSource = file.endsWith('.ts');
     // Running from source (tests, `npm start`): load TypeScript through tsx, resolve workspace packages to src.
     const execArgv = [...(fromSource && !this.opts.raw ? ['--import', 'tsx', '--conditions=sandtrap-source'] : []), ...(this.opts.execArgv ?? [])];
+    const launcher = this.opts.launcher;
     const child = fork(file, [], {
-      execArgv,
+      ...(launcher ? { execPath: launcher.command, execArgv: [...launcher.args, process.execPath, ...execArgv] } : { execArgv }),
       env: { ...inherited(this.opts.envAllow), ...this.opts.env },
       stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
       serialization: this.opts.serialization ?? 'json',

@@ -123,6 +123,19 @@ export const ScoreboardSchema = Type.Object(
     }),
     detectors: Type.Array(DetectorSchema),
     timing: strict({ startedAt: Type.String(), finishedAt: Type.String(), wallSeconds: Type.Number({ minimum: 0 }) }, 'wall-clock facts of the run; they differ between reruns'),
+    sandbox: Type.Optional(
+      strict(
+        {
+          request: Type.Union([Type.Literal('auto'), Type.Literal('bwrap'), Type.Literal('node')], { description: 'the --sandbox asked for' }),
+          os: Type.Union([Type.Literal('bwrap'), Type.Null()], { description: 'the OS sandbox the workers ran in, or null' }),
+          osReason: Type.String({ description: 'why the OS layer is or is not in use' }),
+          nodePermission: Type.Boolean({ description: "Node's permission model limited file reads to the detector's code" }),
+          envAllowList: Type.Literal(true, { description: 'workers inherited only an allow-list of environment variables' }),
+          missing: Type.Array(Type.String(), { description: 'protections the run lacked, in words (empty under bwrap)' }),
+        },
+        'how the detectors were confined (docs/guide/scoreboard.md, "The sandbox"); absent on older boards',
+      ),
+    ),
   },
   {
     additionalProperties: false,

@@ -1,3 +1,4 @@
+import type { SandboxLayers } from './sandbox.js';
 import { join } from 'node:path';
 import { SANDTRAP_VERSION, SandtrapError, writeFileAtomic } from '@sandtrap/core';
 import type { Access } from '@sandtrap/detector-api';
@@ -27,6 +28,8 @@ export interface Scoreboard {
   /** One per detector, in config order. */
   detectors: BoardDetector[];
   timing: { startedAt: string; finishedAt: string; wallSeconds: number };
+  /** How the detectors' workers were confined: the layers this run had and the protections it lacked. Absent on older boards. */
+  sandbox?: SandboxLayers;
 }
 
 export interface BoardZoo {
@@ -154,7 +157,7 @@ export function boardCell(r: CellRecord, org: TestOrganism): { summary: SummaryC
 
 /** The scoreboard of a finished run: metrics per detector, overall and per misaligned kind. */
 export function buildBoard(
-  manifest: Pick<RunManifest, 'zoo' | 'settings' | 'detectors'>,
+  manifest: Pick<RunManifest, 'zoo' | 'settings' | 'detectors' | 'sandbox'>,
   organisms: readonly TestOrganism[],
   cells: ReadonlyMap<string, CellRecord>,
   configures: ReadonlyMap<string, ConfigureRecord>,
@@ -214,5 +217,6 @@ export function buildBoard(
     settings,
     detectors,
     timing: { startedAt: timing.startedAt, finishedAt: timing.finishedAt ?? timing.startedAt, wallSeconds: timing.wallSeconds ?? 0 },
+    ...(manifest.sandbox ? { sandbox: manifest.sandbox } : {}),
   };
 }

@@ -17,6 +17,7 @@ export {
   type Shard,
 } from './run.js';
 export { mergeShards, type MergeOptions } from './merge.js';
+export { resolveSandbox, probeBwrap, SANDBOX_REQUESTS, type SandboxLayers, type SandboxRequest } from './sandbox.js';
 export { runDetector, type RunDetectorOptions, type DetectorRun, type DetectedCell } from './runner.js';
 export { locateDetector, BUILT_IN_DETECTORS, type DetectorRef, type LocatedDetector } from './resolve.js';
 

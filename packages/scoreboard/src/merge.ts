@@ -105,7 +105,17 @@ export async function mergeShards(o: MergeOptions): Promise<{ board: Scoreboard;
       .at(-1)!,
     wallSeconds: timings.reduce((a, t) => a + (t.wallSeconds ?? 0), 0),
   };
-  const manifest: RunManifest = { ...first, zoo: { ...first.zoo, dir: zoo }, shard: { index: 1, count: 1 }, cells: [...cells.keys()], timing };
+  // The board states the weakest confinement any shard ran under: a shard without the OS sandbox (or with no record of it) speaks for all.
+  const weakest = manifests.find((m) => !m.sandbox) ?? manifests.find((m) => m.sandbox && !m.sandbox.os) ?? first;
+  const { sandbox: _s, ...rest } = first;
+  const manifest: RunManifest = {
+    ...rest,
+    zoo: { ...first.zoo, dir: zoo },
+    shard: { index: 1, count: 1 },
+    cells: [...cells.keys()],
+    timing,
+    ...(weakest.sandbox ? { sandbox: weakest.sandbox } : {}),
+  };
   const board = buildBoard(manifest, organisms, cells, configures, timing);
   const resultsPath = join(o.out, 'results.jsonl');
   await rm(resultsPath, { force: true });

@@ -6,6 +6,7 @@ import { cellKey, detectorKey } from './keys.js';
 import { readResults, type CellRecord } from './results.js';
 import { budgetOf, prepareDetector, runPrepared } from './runner.js';
 import { Slots } from './slots.js';
+import type { SandboxLayers, SandboxRequest } from './sandbox.js';
 import type { DetectorRef } from './resolve.js';
 import type { CiMethod } from './statistics.js';
 import { testOrganisms } from './test-split.js';
@@ -56,6 +57,8 @@ export interface ScoreboardOptions {
    * counts. Default false: an errored cell is finished like any other.
    */
   retryErrors?: boolean;
+  /** The OS sandbox: 'auto' (default: bwrap when it works here), 'bwrap' (required) or 'node'. */
+  sandbox?: SandboxRequest;
   onEvent?: (e: ScoreboardEvent) => void;
 }
 
@@ -84,6 +87,8 @@ export type ScoreboardEvent =
       byDetector: PlanDetector[];
       /** Worker slots the detectors share (`workers`, default the number of cores). */
       workers: number;
+      /** How the detectors' workers are confined. */
+      sandbox?: SandboxLayers;
     }
   | { type: 'configure'; detector: string; phase: 'start' | 'done'; status?: 'ok' | 'error'; message?: string; cached?: boolean }
   | { type: 'cell'; detector: string; record: CellRecord; done: number; failed: number; toRun: number; elapsedSeconds: number };
@@ -106,6 +111,8 @@ export interface RunManifest {
   /** Keys of the cells this shard owns. */
   cells: string[];
   timing: { startedAt: string; finishedAt?: string; wallSeconds?: number };
+  /** How the detectors' workers were confined (sandbox.ts): which layers this run had, and which not. */
+  sandbox?: SandboxLayers;
 }
 
 export interface ScoreboardResult {
@@ -155,7 +162,7 @@ export async function runScoreboard(o: ScoreboardOptions): Promise<ScoreboardRes
   const shard = o.shard ?? { index: 1, count: 1 };
 
   // Each detector is loaded once in its own sandboxed process (shape, meta, options); in parallel.
-  const prepared = await Promise.all(o.detectors.map((ref) => prepareDetector(ref, o.baseDir, o.backendRequest)));
+  const prepared = await Promise.all(o.detectors.map((ref) => prepareDetector(ref, o.baseDir, o.backendRequest, { sandbox: o.sandbox, hidden: [zoo, o.out] })));
   const seen = new Map<string, string>();
   for (const p of prepared) {
     const prev = seen.get(p.meta.name);
@@ -187,6 +194,7 @@ export async function runScoreboard(o: ScoreboardOptions): Promise<ScoreboardRes
     shard,
     cells: mine.map((c) => c.key),
     timing: { startedAt },
+    ...(prepared[0] ? { sandbox: prepared[0].sandbox.layers } : {}),
   };
   await writeFileAtomic(join(o.out, 'run.json'), `${JSON.stringify(manifest, null, 2)}\n`);
 
@@ -201,7 +209,20 @@ export async function runScoreboard(o: ScoreboardOptions): Promise<ScoreboardRes
   const cachedErrors = o.retryErrors ? 0 : mine.filter(isError).length;
   const byDetector = detectors.map((d, di) => ({ detector: d.id, toRun: todo.filter((c) => c.di === di).length }));
   const workers = Math.max(1, o.workers ?? cpus().length);
-  o.onEvent?.({ type: 'plan', total: mine.length, cached, cachedErrors, retry, toRun: todo.length, detectors: detectors.length, organisms: organisms.length, shard, byDetector, workers });
+  o.onEvent?.({
+    type: 'plan',
+    total: mine.length,
+    cached,
+    cachedErrors,
+    retry,
+    toRun: todo.length,
+    detectors: detectors.length,
+    organisms: organisms.length,
+    shard,
+    byDetector,
+    workers,
+    ...(manifest.sandbox ? { sandbox: manifest.sandbox } : {}),
+  });
 
   let done = 0;
   let failed = 0;

@@ -1,4 +1,4 @@
-import { existsSync, realpathSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -25,6 +25,7 @@ import type { ConfigureResult, DetectResult, InspectResult, WorkerTask } from '.
 import { locateDetector, type DetectorRef, type LocatedDetector } from './resolve.js';
 import { cellKey } from './keys.js';
 import { appendResult, type CellRecord, type ConfigureRecord } from './results.js';
+import { bwrapLauncher, readableRoots, resolveSandbox, type SandboxLayers, type SandboxRequest } from './sandbox.js';
 
 export interface RunDetectorOptions {
   zoo: string;
@@ -45,6 +46,8 @@ export interface RunDetectorOptions {
   backend: string;
   onCell?: (r: DetectedCell, done: number, total: number) => void;
   onLog?: (organism: string, line: string) => void;
+  /** The OS sandbox: 'auto' (default), 'bwrap' (required) or 'node' (Node's permission model alone). */
+  sandbox?: SandboxRequest;
 }
 
 /** A cell's record with its organism's split (what `sandtrap detect` prints; results.jsonl has no split). */
@@ -55,38 +58,12 @@ export interface DetectorRun {
   options: Record<string, unknown>;
   configure?: { status: 'ok' | 'error'; seconds?: number; message?: string };
   results: DetectedCell[];
+  /** How its workers were confined. */
+  sandbox: SandboxLayers;
 }
 
 const here = dirname(fileURLToPath(import.meta.url));
 const fromSource = import.meta.url.endsWith('.ts');
-
-/** The folders a worker may read: the code's package roots and every node_modules above them. */
-function readableRoots(located: LocatedDetector): string[] {
-  const roots = new Set<string>();
-  const pkgRoot = (start: string) => {
-    let d = start;
-    while (!existsSync(join(d, 'package.json')) && dirname(d) !== d) d = dirname(d);
-    return d;
-  };
-  const add = (start: string) => {
-    const r = realpathSync(start);
-    roots.add(r);
-    for (let d = r; ; d = dirname(d)) {
-      if (existsSync(join(d, 'node_modules'))) roots.add(realpathSync(join(d, 'node_modules')));
-      if (dirname(d) === d) break;
-    }
-  };
-  add(pkgRoot(here));
-  add(located.root);
-  // The worker's own packages may be workspace links: allow their real folders.
-  for (const r of [...roots]) {
-    for (const name of ['@sandtrap/core', '@sandtrap/detector-api', '@sandtrap/harness', '@sandtrap/stats']) {
-      const p = join(r, name);
-      if (r.endsWith('node_modules') && existsSync(p)) add(p);
-    }
-  }
-  return [...roots];
-}
 
 /** Node 20 calls it --experimental-permission; 22.13+ made it --permission. */
 function permissionFlag(): string {
@@ -101,17 +78,45 @@ function permissionFlag(): string {
  */
 const CELL_ENV_ALLOW = ['PATH', 'LANG', 'LC_ALL', 'TZ', 'TMPDIR', 'TF_CPP_MIN_LOG_LEVEL', 'SANDTRAP_DETECTOR_*'] as const;
 
-function workerPool(located: LocatedDetector, size: number, memoryMb: number): ProcessPool {
+/** The package folder of a file: the nearest folder above it with a package.json. */
+function pkgRoot(start: string): string {
+  let d = start;
+  while (!existsSync(join(d, 'package.json')) && dirname(d) !== d) d = dirname(d);
+  return d;
+}
+
+/** Where a detector's workers run: the sandbox layers and what they may read. */
+export interface WorkerSandbox {
+  layers: SandboxLayers;
+  /** Readable roots (both file layers): the code's packages and node_modules, hidden folders cut out. */
+  roots: string[];
+}
+
+/**
+ * The sandbox of a detector's workers: the requested layers (see sandbox.ts), reading only the
+ * scoreboard's and the detector's code, with the zoo and the results folder cut out of that view
+ * even when they lie inside the detector's folder (as in a project made by `sandtrap init detector`).
+ */
+export function workerSandbox(located: LocatedDetector, o: { request?: SandboxRequest; hidden?: readonly string[] } = {}): WorkerSandbox {
+  const layers = resolveSandbox(o.request ?? 'auto', fromSource);
+  const roots = readableRoots([pkgRoot(here), located.root], fileURLToPath(located.entry), o.hidden ?? [], `'${located.ref}'`);
+  return { layers, roots };
+}
+
+function workerPool(sandbox: WorkerSandbox, size: number, memoryMb: number): ProcessPool {
   // Under the built CLI the worker runs with Node's permission model: it can read code, not zoos,
-  // so no detector can open truth.json whatever path it guesses. (From source — tests under
-  // vitest — tsx needs to read the repository, so the file sandbox is off there.)
-  const sandbox = fromSource ? [] : [permissionFlag(), ...readableRoots(located).map((r) => `--allow-fs-read=${r}`)];
+  // so no detector can open truth.json whatever path it guesses; under bwrap nothing else of the
+  // file system exists for it, and it has no network. (From source — tests under vitest — tsx
+  // needs to read the repository, so the file layers are off there.)
+  const { layers, roots } = sandbox;
+  const permission = layers.nodePermission ? [permissionFlag(), ...roots.map((r) => `--allow-fs-read=${r}`)] : [];
   return new ProcessPool({
     file: new URL(`./cell-worker.${fromSource ? 'ts' : 'js'}`, import.meta.url),
     size,
     serialization: 'advanced',
     envAllow: CELL_ENV_ALLOW,
-    execArgv: [...sandbox, `--max-old-space-size=${memoryMb}`, '--no-warnings'],
+    execArgv: [...permission, `--max-old-space-size=${memoryMb}`, '--no-warnings'],
+    ...(layers.os === 'bwrap' ? { launcher: bwrapLauncher(roots) } : {}),
   });
 }
 
@@ -168,15 +173,26 @@ export interface PreparedDetector {
    */
   codeHash: string;
   hasConfigure: boolean;
+  /** Where its workers run: the sandbox layers and the folders they may read. */
+  sandbox: WorkerSandbox;
+}
+
+/** Where a detector's workers run: the sandbox asked for and the folders no detector may read. */
+export interface PrepareOptions {
+  /** Default 'auto': bwrap when it works here, else Node's permission model alone. */
+  sandbox?: SandboxRequest;
+  /** Folders cut out of what the worker may read: the zoo, the results folder. */
+  hidden?: readonly string[];
 }
 
 /**
  * Locates a detector, imports it in a (sandboxed) worker to check its shape, and validates its
  * options. Throws a one-line {@link SandtrapError} naming the detector on any problem.
  */
-export async function prepareDetector(ref: DetectorRef, baseDir: string, backend: string): Promise<PreparedDetector> {
+export async function prepareDetector(ref: DetectorRef, baseDir: string, backend: string, o: PrepareOptions = {}): Promise<PreparedDetector> {
   const located = locateDetector(ref, baseDir);
-  const pool = workerPool(located, 1, 2048);
+  const sandbox = workerSandbox(located, { request: o.sandbox, hidden: o.hidden });
+  const pool = workerPool(sandbox, 1, 2048);
   let info: InspectResult;
   try {
     info = await pool.run<InspectResult>({ entry: located.entry, where: located.packageName ?? located.ref, backend, type: 'inspect' } satisfies WorkerTask, undefined, {
@@ -192,7 +208,7 @@ export async function prepareDetector(ref: DetectorRef, baseDir: string, backend
   if (!opts.value) throw new SandtrapError('SANDTRAP_PLUGIN_OPTIONS', `detector '${info.meta.name}': ${opts.errors.join('; ')}`);
   const options = opts.value;
   const codeHash = sha256(await readFile(fileURLToPath(located.entry))).slice(0, 16);
-  return { located, meta: info.meta, options, optionsHash: contentHash(options), codeHash, hasConfigure: Boolean(info.hasConfigure) };
+  return { located, meta: info.meta, options, optionsHash: contentHash(options), codeHash, hasConfigure: Boolean(info.hasConfigure), sandbox };
 }
 
 /** configure()'s state, kept in `state/<key>.v8` beside results.jsonl (v8 serialisation keeps typed arrays). */
@@ -268,10 +284,11 @@ export async function runPrepared(p: PreparedDetector, o: RunPreparedOptions): P
     detector: { ref: located.ref, via: located.via, name: meta.name, version: meta.version, access: meta.access, package: located.packageName },
     options,
     results: [],
+    sandbox: p.sandbox.layers,
   };
   if (o.cells.length === 0) return run;
   const size = Math.max(1, Math.min(o.workers ?? cpus().length, o.cells.length));
-  const pool = workerPool(located, size, o.memoryMb ?? 2048);
+  const pool = workerPool(p.sandbox, size, o.memoryMb ?? 2048);
   const base = { entry: located.entry, where: located.packageName ?? located.ref, backend: o.backend };
   const seed = o.seed ?? 1;
   const schedule = o.schedule ?? (<T>(task: () => Promise<T>) => task());
@@ -393,7 +410,7 @@ export async function runDetector(o: RunDetectorOptions): Promise<DetectorRun> {
   const wanted = o.organisms?.length ? new Set(o.organisms) : undefined;
   const chosen = index.organisms.filter((x) => (wanted ? wanted.has(x.id) : split === 'all' || x.split === split)).map((x) => x.id);
   const unknown = o.organisms?.filter((id) => !index.organisms.some((x) => x.id === id)) ?? [];
-  const p = await prepareDetector(o.detector, o.baseDir, o.backend);
+  const p = await prepareDetector(o.detector, o.baseDir, o.backend, { sandbox: o.sandbox, hidden: [o.zoo] });
   const budget = budgetOf(index, o.budget);
   const settings = { seed: o.seed ?? 1, budget: { queries: budget.queries, finetuneSteps: budget.finetuneSteps, wallSeconds: budget.wallSeconds }, backend: o.backend };
   const d = { id: p.meta.name, version: p.meta.version, optionsHash: p.optionsHash, codeHash: p.codeHash };

@@ -1,5 +1,7 @@
 import { execFile } from 'node:child_process';
-import { readFile } from 'node:fs/promises';
+import { cp, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
 import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -29,10 +31,12 @@ beforeAll(async () => {
   truths = await Promise.all(testIds.slice(0, 4).map(async (id) => await readFile(join(zoo, 'organisms', id, 'truth.json'), 'utf8')));
 });
 
-async function detect(file: string, extra: string[] = []) {
+async function detect(file: string, extra: string[] = [], env: Record<string, string> = {}) {
   // cwd = the repository, so a detector that walks up from its working directory finds the zoo.
   const r = await exec(process.execPath, [bin, 'detect', join(fixtures, file), '--zoo', zoo, '--split', 'test', '--json', '--quiet', ...extra], {
     cwd: repo,
+    // A detector that knows the zoo's real path (reads-truth.js tries it).
+    env: { ...process.env, SANDTRAP_DETECTOR_GUESS: zoo, ...env },
     maxBuffer: 64 * 1024 * 1024,
   });
   return { run: JSON.parse(r.stdout) as Run, stdout: r.stdout };
@@ -46,7 +50,8 @@ const cases: Array<[string, string, RegExp, string[]?]> = [
   ['nan.js', 'invalid-verdict', /\/score: must be a finite number; found NaN/],
   ['score-7.js', 'invalid-verdict', /\/score: must be <= 1; found 7/],
   ['leaks-tensors.js', 'leaked-tensors', /leaked 1 tensor in detect\(\)/],
-  ['reads-truth.js', 'threw', /restricted|ERR_ACCESS_DENIED|permission/i],
+  // Node's permission model denies the read; under bubblewrap the zoo is not in the worker's view.
+  ['reads-truth.js', 'threw', /restricted|ERR_ACCESS_DENIED|permission|ENOENT/i],
   ['blackbox-reads-weights.js', 'threw', /subject\.weights is not a function/],
 ];
 
@@ -78,11 +83,77 @@ describe.skipIf(process.env.SANDTRAP_FAST === '1')('[slow] misbehaving detectors
     for (const x of run.results) {
       expect(x.status).toBe('ok');
       expect(x.verdict!.evidence!.secrets).toEqual({});
+      // PWD: bubblewrap sets it to the sandbox's working directory, `/`.
       for (const v of x.verdict!.evidence!.variables)
-        expect(['PATH', 'LANG', 'LC_ALL', 'TZ', 'TMPDIR', 'TF_CPP_MIN_LOG_LEVEL'].includes(v) || v.startsWith('SANDTRAP_DETECTOR_')).toBe(true);
+        expect(['PATH', 'LANG', 'LC_ALL', 'TZ', 'TMPDIR', 'TF_CPP_MIN_LOG_LEVEL', 'PWD'].includes(v) || v.startsWith('SANDTRAP_DETECTOR_'), v).toBe(true);
     }
     expect(r.stdout).not.toContain('hunter2');
     expect(r.stdout).not.toContain('tok-123');
+  });
+
+  // CI installs bubblewrap (.ci/run); where it is missing or cannot make a namespace, the run says so
+  // and the connection goes through: that gap is what this checks the report for.
+  it('exfiltrates.js: under bubblewrap no cell reaches the host loopback; without it, the run reports the open network', async () => {
+    // What this machine gives a detector, as `sandtrap doctor` reports it.
+    const doctor = JSON.parse((await exec(process.execPath, [bin, 'doctor', '--json'], { cwd: repo })).stdout) as { sandbox: { os: string | null } };
+    const bwrap = { ok: doctor.sandbox.os === 'bwrap' };
+    if (process.env.CI) expect(bwrap.ok, 'CI installs bubblewrap (.ci/run): the OS sandbox must be active there').toBe(true);
+    const got: string[] = [];
+    const server = createServer((s) => s.on('data', (d) => got.push(d.toString())));
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const port = (server.address() as { port: number }).port;
+    try {
+      const { run } = await detect('exfiltrates.js', [], { SANDTRAP_DETECTOR_EXFIL_PORT: String(port) });
+      const sandbox = (run as unknown as { sandbox: { os: string | null; missing: string[] } }).sandbox;
+      expect(run.results.map((r) => r.organism).sort()).toEqual(testIds);
+      if (bwrap.ok) {
+        expect(sandbox.os).toBe('bwrap');
+        for (const r of run.results) {
+          expect(r.status).toBe('error');
+          expect(r.reason).toBe('threw');
+          expect(r.message).toMatch(/ECONNREFUSED|ENETUNREACH|EACCES|EPERM|EADDRNOTAVAIL/);
+        }
+        expect(got).toEqual([]);
+      } else {
+        expect(sandbox.os).toBeNull();
+        expect(sandbox.missing.join(' ')).toMatch(/network/);
+      }
+    } finally {
+      await new Promise((r) => server.close(r));
+    }
+  });
+
+  it('reads-truth.js with the zoo inside its own folder (a project laid out by init): the zoo is cut out of what it may read', async () => {
+    const proj = await mkdtemp(join(tmpdir(), 'sandtrap-zoo-inside-'));
+    try {
+      await cp(join(fixtures, 'reads-truth.js'), join(proj, 'reads-truth.js'));
+      await cp(zoo, join(proj, 'sandtrap-zoo'), { recursive: true });
+      const r = await exec(process.execPath, [bin, 'detect', join(proj, 'reads-truth.js'), '--zoo', join(proj, 'sandtrap-zoo'), '--split', 'test', '--json', '--quiet'], {
+        cwd: proj,
+        env: { ...process.env, SANDTRAP_DETECTOR_GUESS: join(proj, 'sandtrap-zoo') },
+        maxBuffer: 64 * 1024 * 1024,
+      });
+      const run = JSON.parse(r.stdout) as Run;
+      expect(run.results.map((x) => x.organism).sort()).toEqual(testIds);
+      for (const x of run.results) {
+        expect(x.status).toBe('error');
+        expect(x.message).toMatch(/restricted|ERR_ACCESS_DENIED|permission|ENOENT/i);
+      }
+      expect(r.stdout).not.toContain('stolen');
+    } finally {
+      await rm(proj, { recursive: true, force: true });
+    }
+  });
+
+  it('--sandbox bwrap where bubblewrap cannot run: one line, exit 2, nothing run', async () => {
+    const err = await exec(process.execPath, [bin, 'detect', join(fixtures, 'good.js'), '--zoo', zoo, '--sandbox', 'bwrap'], {
+      cwd: repo,
+      env: { ...process.env, SANDTRAP_BWRAP: join(tmpdir(), 'no-such-bwrap') },
+    }).catch((e: { code: number; stderr: string }) => e);
+    expect((err as { code: number }).code).toBe(2);
+    expect((err as { stderr: string }).stderr.trim().split('\n')).toEqual([
+      'sandtrap: --sandbox bwrap: bubblewrap is not installed (Debian: apt-get install bubblewrap); install it, or run with --sandbox node (no OS sandbox) [SANDTRAP_BAD_ARGUMENT]',
+    ]);
   });
 
   it('a well-behaved detector over the same zoo gets a verdict for every organism', async () => {

@@ -2,7 +2,7 @@ import { resolve } from 'node:path';
 import { initBackend, parseBackendRequest, SandtrapError } from '@sandtrap/core';
 import { runDetector } from '@sandtrap/scoreboard';
 import { printJson, type GlobalOptions, type IO } from '../io.js';
-import { parseMemoryMb, parsePositiveInt } from '../params.js';
+import { parseMemoryMb, parsePositiveInt, parseSandbox, sandboxLine } from '../params.js';
 
 export interface DetectFlags {
   zoo?: string;
@@ -12,6 +12,7 @@ export interface DetectFlags {
   workers?: string;
   timeout?: string;
   memory?: string;
+  sandbox?: string;
   json?: boolean;
 }
 
@@ -54,6 +55,7 @@ export async function detect(io: IO, g: GlobalOptions, ref: string, f: DetectFla
     workers: f.workers === undefined ? undefined : parsePositiveInt(f.workers, '--workers', 1),
     timeoutSeconds: timeout,
     memoryMb,
+    sandbox: parseSandbox(f.sandbox),
     backend: backend.name,
     onCell: (r, done, total) => {
       if (g.quiet) return;
@@ -68,6 +70,7 @@ export async function detect(io: IO, g: GlobalOptions, ref: string, f: DetectFla
   const errors = run.results.filter((r) => r.status === 'error').length;
   const lines = [
     `${run.detector.name} ${run.detector.version} (${run.detector.access}) on ${run.results.length} organisms of ${zoo}${errors ? ` — ${errors} cell(s) failed` : ''}`,
+    sandboxLine(run.sandbox),
     ...(run.configure ? [`configure: ${run.configure.status}${run.configure.message ? ` (${run.configure.message})` : ''}`] : []),
     ...run.results.map((r) =>
       r.status === 'ok'

@@ -19,7 +19,7 @@ import {
   type ScoreboardEvent,
 } from '@sandtrap/scoreboard';
 import { printJson, type GlobalOptions, type IO } from '../io.js';
-import { parseCiMethod, parseMemoryMb, parsePositiveInt, parseSeed } from '../params.js';
+import { parseCiMethod, parseMemoryMb, parsePositiveInt, parseSandbox, parseSeed, sandboxLine } from '../params.js';
 import { EtaTracker } from '../eta.js';
 import { createProgress, type Progress } from '../progress.js';
 
@@ -38,6 +38,7 @@ export interface ScoreboardFlags {
   timeout?: string;
   memory?: string;
   retryErrors?: boolean;
+  sandbox?: string;
   json?: boolean;
 }
 
@@ -59,6 +60,7 @@ function onEvent(progress: Progress, quiet: boolean | undefined, backendLine: st
     if (e.type === 'plan') {
       // Printed once the input is known to be good: a bad input gets its one error line only.
       progress.log(backendLine);
+      if (e.sandbox) progress.log(sandboxLine(e.sandbox));
       progress.log(planLine(e, retryErrors));
       eta = new EtaTracker(e, e.workers);
     } else if (e.type === 'configure') {
@@ -181,6 +183,7 @@ export async function scoreboard(io: IO, g: GlobalOptions, f: ScoreboardFlags): 
       backend: backend.name,
       ...(shard ? { shard } : {}),
       retryErrors,
+      sandbox: parseSandbox(f.sandbox),
       onEvent: onEvent(progress, g.quiet, `backend: ${backend.name} (${backend.reason})`, retryErrors),
     });
   } finally {
