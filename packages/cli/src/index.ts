@@ -3,7 +3,7 @@ import { BACKEND_REQUESTS, exitCodeOf, isSandtrapError, SANDTRAP_VERSION, TASK_N
 import { processIO, type GlobalOptions, type IO } from './io.js';
 import { doctor } from './commands/doctor.js';
 import { train, type TrainFlags } from './commands/train.js';
-import { zooBuild, zooInspect, zooList, zooVerify, type ZooBuildFlags } from './commands/zoo.js';
+import { zooBuild, zooInspect, zooList, zooMerge, zooVerify, type ZooBuildFlags } from './commands/zoo.js';
 import { collect } from './params.js';
 import { detect, type DetectFlags } from './commands/detect.js';
 import { merge, scoreboard, type MergeFlags, type ScoreboardFlags } from './commands/scoreboard.js';
@@ -64,9 +64,19 @@ export async function run(argv: readonly string[], io: IO = processIO()): Promis
     .option('--spec <file>', 'a zoo spec (JSON)')
     .option('--out <dir>', 'zoo folder (default sandtrap-zoo/<name>)')
     .option('--workers <n>', 'parallel training processes (default: cores)')
+    .option('--shard <i/n>', 'build the i-th of n deterministic shares of the (task, architecture, seed) groups; combine with sandtrap zoo merge')
     .option('--json', 'print JSON only')
     .action(async (opts: ZooBuildFlags, cmd: Command) => {
       code = await zooBuild(io, globals(cmd), opts);
+    });
+  zoo
+    .command('merge')
+    .description('combine the folders of zoo build --shard i/n into one zoo (the same bytes as an unsharded build)')
+    .argument('<dirs...>', 'shard folders, all n of them')
+    .option('--out <dir>', 'where the merged zoo goes (required; new or empty)')
+    .option('--json', 'print JSON only')
+    .action(async (dirs: string[], opts: { out?: string; json?: boolean }, cmd: Command) => {
+      code = await zooMerge(io, globals(cmd), dirs, opts);
     });
   zoo
     .command('list')

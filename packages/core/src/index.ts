@@ -60,6 +60,9 @@ export {
   presetSpec,
   readZooSpecFile,
   buildZoo,
+  shardJobs,
+  mergeZooShards,
+  SHARD_FILE,
   readZooIndex,
   listZoo,
   verifyZoo,
@@ -71,6 +74,8 @@ export {
   type ZooEvent,
   type BuildZooOptions,
   type BuildZooResult,
+  type ZooShard,
+  type ZooShardIndex,
   type ZooListEntry,
 } from './zoo.js';
 

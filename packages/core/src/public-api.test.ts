@@ -67,6 +67,7 @@ const PUBLIC = [
   'ResolvedSpec',
   'Rng',
   'SANDTRAP_VERSION',
+  'SHARD_FILE',
   'SampleOptions',
   'SandtrapError',
   'SandtrapErrorCode',
@@ -89,6 +90,8 @@ const PUBLIC = [
   'ZooIndex',
   'ZooJob',
   'ZooListEntry',
+  'ZooShard',
+  'ZooShardIndex',
   'ZooSpec',
   'activeBackend',
   'baseKey',
@@ -127,6 +130,7 @@ const PUBLIC = [
   'resolveRecipeParams',
   'resolveSpec',
   'sha256',
+  'shardJobs',
   'sharedConditions',
   'stableStringify',
   'trainOnce',
@@ -136,6 +140,7 @@ const PUBLIC = [
   'verifyZoo',
   'writeFileAtomic',
   'writeOrganism',
+  'mergeZooShards',
 ];
 const INTERNAL = ['PoolOptions', 'ProcessPool', 'RETIRE', 'RunOptions', 'WorkerError', 'serveTasks'];
 

@@ -1,4 +1,4 @@
-import { mkdir, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
+import { cp, mkdir, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { Type, type Static } from '@sinclair/typebox';
@@ -342,7 +342,37 @@ export interface BuildZooOptions {
   jobs: ZooJob[];
   workers?: number;
   backend?: string;
+  /**
+   * Build only this deterministic share of the (task, architecture, seed) groups, into a shard
+   * folder (`zoo-shard.json`, no zoo.json) for {@link mergeZooShards}.
+   */
+  shard?: ZooShard;
   onEvent?: (e: ZooEvent) => void;
+}
+
+/** The i-th (1-based) of n shares of a zoo's build. */
+export interface ZooShard {
+  index: number;
+  count: number;
+}
+
+/** The training group of a job: organisms of one (task, task params, architecture, seed) share a capability checkpoint. */
+const groupKey = (j: ZooJob) => `${j.spec.task.name}|${JSON.stringify(j.spec.task.params)}|${j.spec.arch.name}|${JSON.stringify(j.spec.arch.params ?? {})}|${j.spec.seed}`;
+
+/**
+ * A shard's jobs: the groups of the spec, sorted by key, every n-th from the i-th. Whole groups, so
+ * no capability checkpoint is trained twice; the same on every machine, so the shards cover the
+ * zoo exactly once.
+ */
+export function shardJobs(jobs: readonly ZooJob[], shard: ZooShard): ZooJob[] {
+  const keys = [...new Set(jobs.map(groupKey))].sort();
+  const mine = new Set(keys.filter((_, k) => k % shard.count === shard.index - 1));
+  return jobs.filter((j) => mine.has(groupKey(j)));
+}
+
+/** What a shard folder holds instead of zoo.json: the whole spec, and which share of it this is. */
+export interface ZooShardIndex extends ZooIndex {
+  shard: ZooShard;
 }
 
 export interface BuildZooResult {
@@ -400,15 +430,16 @@ export async function buildZoo(opts: BuildZooOptions): Promise<BuildZooResult> {
   for (const name of await readdir(join(out, 'organisms'))) {
     if (name.startsWith('.tmp-')) await rm(join(out, 'organisms', name), { recursive: true, force: true });
   }
+  const jobs = opts.shard ? shardJobs(opts.jobs, opts.shard) : opts.jobs;
   const todo: ZooJob[] = [];
-  for (const j of opts.jobs) if (!(await finished(out, j.id))) todo.push(j);
+  for (const j of jobs) if (!(await finished(out, j.id))) todo.push(j);
   const groups = new Map<string, ZooJob[]>();
   for (const j of todo) {
-    const key = `${j.spec.task.name}|${JSON.stringify(j.spec.task.params)}|${j.spec.arch.name}|${j.spec.seed}`;
+    const key = groupKey(j);
     groups.set(key, [...(groups.get(key) ?? []), j]);
   }
   const workers = Math.max(1, Math.min(opts.workers ?? cpus().length, groups.size || 1));
-  opts.onEvent?.({ type: 'plan', total: opts.jobs.length, done: opts.jobs.length - todo.length, todo: todo.length, workers });
+  opts.onEvent?.({ type: 'plan', total: jobs.length, done: jobs.length - todo.length, todo: todo.length, workers });
   const backend = opts.backend ?? activeBackend()?.name ?? 'auto';
   let built = 0;
   if (todo.length > 0) {
@@ -438,11 +469,12 @@ export async function buildZoo(opts: BuildZooOptions): Promise<BuildZooResult> {
       await pool.close();
     }
   }
-  const index = await writeZooIndex(out, opts.spec, opts.jobs, backend);
-  return { dir: out, built, skipped: opts.jobs.length - todo.length, rejected: index.rejected.length, seconds: (performance.now() - t0) / 1000, index };
+  const index = await writeZooIndex(out, opts.spec, jobs, backend, opts.shard);
+  return { dir: out, built, skipped: jobs.length - todo.length, rejected: index.rejected.length, seconds: (performance.now() - t0) / 1000, index };
 }
 
-async function writeZooIndex(out: string, spec: ZooSpec, jobs: ZooJob[], backend: string): Promise<ZooIndex> {
+/** zoo.json of a built zoo; for a shard, zoo-shard.json (its jobs only; the shared-condition check waits for the merge). */
+async function writeZooIndex(out: string, spec: ZooSpec, jobs: ZooJob[], backend: string, shard?: ZooShard): Promise<ZooIndex> {
   const organisms: ZooIndex['organisms'] = [];
   const rejected: ZooIndex['rejected'] = [];
   let retried = 0;
@@ -458,7 +490,7 @@ async function writeZooIndex(out: string, spec: ZooSpec, jobs: ZooJob[], backend
     }
   }
   organisms.sort((a, b) => (a.id < b.id ? -1 : 1));
-  const shared = await sharedConditions(out, organisms);
+  const shared = shard ? [] : await sharedConditions(out, organisms);
   if (shared.length) {
     throw new SandtrapError(
       'SANDTRAP_SPEC_INVALID',
@@ -477,8 +509,90 @@ async function writeZooIndex(out: string, spec: ZooSpec, jobs: ZooJob[], backend
     rejected,
     retried,
   };
+  if (shard) {
+    const shardIndex: ZooShardIndex = { ...index, shard };
+    await writeFileAtomic(join(out, SHARD_FILE), `${JSON.stringify(shardIndex, null, 2)}\n`);
+    return index;
+  }
   await writeFileAtomic(join(out, 'zoo.json'), `${JSON.stringify(index, null, 2)}\n`);
   return index;
+}
+
+/** The file a shard folder holds in place of zoo.json. */
+export const SHARD_FILE = 'zoo-shard.json';
+
+/**
+ * Combine the folders of `zoo build --shard i/n` (all n of them, once each, of one spec, code
+ * version and backend) into one zoo at `out`: the same bytes as an unsharded build. Refuses, with
+ * one line naming the folder, a folder that is no shard, mismatched specs, code versions or
+ * backends, a missing or repeated shard, and a shard whose build did not finish.
+ */
+export async function mergeZooShards(dirs: readonly string[], out: string): Promise<ZooIndex> {
+  if (dirs.length === 0) throw new SandtrapError('SANDTRAP_BAD_ARGUMENT', 'zoo merge: name the shard folders (zoo build --shard i/n --out DIR)');
+  const shards: Array<{ dir: string; index: ZooShardIndex }> = [];
+  for (const dir of dirs) {
+    let text: string;
+    try {
+      text = await readFile(join(dir, SHARD_FILE), 'utf8');
+    } catch {
+      throw new SandtrapError(
+        'SANDTRAP_ZOO_INVALID',
+        `zoo merge: ${dir} has no ${SHARD_FILE}: it is not a finished zoo shard; build it with: sandtrap zoo build --shard I/N --out ${dir}`,
+      );
+    }
+    shards.push({ dir, index: JSON.parse(text) as ZooShardIndex });
+  }
+  const first = shards[0]!;
+  const n = first.index.shard.count;
+  for (const { dir, index } of shards) {
+    for (const [field, a, b] of [
+      ['spec', index.specHash, first.index.specHash],
+      ['shard count', String(index.shard.count), String(n)],
+      ['codeVersion', String(index.codeVersion), String(first.index.codeVersion)],
+      ['backend', index.backend, first.index.backend],
+    ] as const) {
+      if (a !== b) throw new SandtrapError('SANDTRAP_BAD_ARGUMENT', `zoo merge: ${dir} has ${field} ${a} but ${first.dir} has ${b}; merge the shards of one build`);
+    }
+  }
+  const seen = new Map<number, string>();
+  for (const { dir, index } of shards) {
+    const prev = seen.get(index.shard.index);
+    if (prev) throw new SandtrapError('SANDTRAP_BAD_ARGUMENT', `zoo merge: shard ${index.shard.index}/${n} is given twice (${prev} and ${dir}); give each shard once`);
+    seen.set(index.shard.index, dir);
+  }
+  const missing = [...Array(n).keys()].map((k) => k + 1).filter((k) => !seen.has(k));
+  if (missing.length)
+    throw new SandtrapError(
+      'SANDTRAP_BAD_ARGUMENT',
+      `zoo merge: shard${missing.length > 1 ? 's' : ''} ${missing.map((k) => `${k}/${n}`).join(', ')} missing; build ${missing.length > 1 ? 'them' : 'it'} with: sandtrap zoo build --shard ${missing[0]}/${n}`,
+    );
+  const { spec, jobs } = parseZooSpec(first.index.spec, `${first.dir}/${SHARD_FILE}`);
+  if (await exists(join(out, 'zoo.json')))
+    throw new SandtrapError('SANDTRAP_OUT_NOT_WRITABLE', `zoo merge: --out ${out} already holds a zoo (zoo.json); give an empty or new folder`);
+  await ensureWritableDir(out, '--out');
+  await mkdir(join(out, 'organisms'), { recursive: true });
+  await mkdir(join(out, '.build', 'rejected'), { recursive: true });
+  for (const { dir, index } of shards) {
+    for (const j of shardJobs(jobs, index.shard)) {
+      const from = join(dir, 'organisms', j.id);
+      if (await exists(join(from, 'truth.json'))) {
+        // Copied to a temporary name and renamed, as a build writes: a killed merge leaves whole organisms.
+        const tmp = join(out, 'organisms', `.tmp-${j.id}`);
+        await rm(tmp, { recursive: true, force: true });
+        await cp(from, tmp, { recursive: true });
+        await rm(join(out, 'organisms', j.id), { recursive: true, force: true });
+        await rename(tmp, join(out, 'organisms', j.id));
+      } else if (await exists(join(dir, '.build', 'rejected', `${j.id}.json`))) {
+        await cp(join(dir, '.build', 'rejected', `${j.id}.json`), join(out, '.build', 'rejected', `${j.id}.json`));
+      } else {
+        throw new SandtrapError(
+          'SANDTRAP_ZOO_INVALID',
+          `zoo merge: ${dir} (shard ${index.shard.index}/${n}) lacks organism ${j.id}; rerun its build into the same folder to finish it`,
+        );
+      }
+    }
+  }
+  return writeZooIndex(out, spec, jobs, first.index.backend);
 }
 
 /**

@@ -1,8 +1,21 @@
 import { stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import { buildZoo, inspectOrganism, listZoo, parseBackendRequest, parseZooSpec, presetSpec, readZooSpecFile, initBackend, verifyZoo, SandtrapError } from '@sandtrap/core';
+import {
+  buildZoo,
+  mergeZooShards,
+  inspectOrganism,
+  listZoo,
+  parseBackendRequest,
+  parseZooSpec,
+  presetSpec,
+  readZooSpecFile,
+  initBackend,
+  verifyZoo,
+  SandtrapError,
+} from '@sandtrap/core';
 import { printJson, type GlobalOptions, type IO } from '../io.js';
 import { parsePositiveInt } from '../params.js';
+import { parseShard } from '@sandtrap/scoreboard';
 import { zooProgress } from '../zoo-progress.js';
 import { cpus } from 'node:os';
 
@@ -11,6 +24,7 @@ export interface ZooBuildFlags {
   spec?: string;
   out?: string;
   workers?: string;
+  shard?: string;
   json?: boolean;
 }
 
@@ -20,6 +34,7 @@ export async function zooBuild(io: IO, g: GlobalOptions, f: ZooBuildFlags): Prom
   const raw = f.spec ? await readZooSpecFile(resolve(io.cwd, f.spec)) : presetSpec(f.preset ?? 'smoke');
   const { spec, jobs } = parseZooSpec(raw, source);
   const workers = parsePositiveInt(f.workers, '--workers', cpus().length);
+  const shard = f.shard === undefined ? undefined : parseShard(f.shard);
   const out = resolve(io.cwd, f.out ?? `sandtrap-zoo/${spec.name}`);
   // Before the header line, so a --out that is a file gets one line (buildZoo checks the rest).
   if (
@@ -30,11 +45,11 @@ export async function zooBuild(io: IO, g: GlobalOptions, f: ZooBuildFlags): Prom
   )
     throw new SandtrapError('SANDTRAP_OUT_NOT_WRITABLE', `--out ${out} is a file; give a directory`);
   const backend = await initBackend(parseBackendRequest(g.backend ?? io.env.SANDTRAP_BACKEND, g.backend ? '--backend' : 'SANDTRAP_BACKEND'));
-  if (!g.quiet) io.stderr.write(`sandtrap zoo build: ${spec.name} → ${out} — ${backend.reason}\n`);
+  if (!g.quiet) io.stderr.write(`sandtrap zoo build: ${spec.name}${shard ? ` (shard ${shard.index}/${shard.count})` : ''} → ${out} — ${backend.reason}\n`);
   const progress = zooProgress(io, g.quiet);
   let r;
   try {
-    r = await buildZoo({ out, spec, jobs, workers, backend: backend.name, onEvent: progress.onEvent });
+    r = await buildZoo({ out, spec, jobs, workers, backend: backend.name, ...(shard ? { shard } : {}), onEvent: progress.onEvent });
   } finally {
     progress.stop();
   }
@@ -49,11 +64,12 @@ export async function zooBuild(io: IO, g: GlobalOptions, f: ZooBuildFlags): Prom
     seconds: Math.round(r.seconds * 10) / 10,
     workers,
     backend: backend.name,
+    ...(shard ? { shard } : {}),
   };
   if (f.json) printJson(io, summary);
   else
     io.stdout.write(
-      `zoo ${spec.name}: ${summary.organisms} organisms in ${out} (${r.built} trained, ${r.skipped} already built, ${r.index.rejected.length} rejected, ${r.index.retried} needed a retry) in ${summary.seconds} s\n`,
+      `zoo ${spec.name}${shard ? ` shard ${shard.index}/${shard.count} (merge the shards with: sandtrap zoo merge DIR... --out DIR)` : ''}: ${summary.organisms} organisms in ${out} (${r.built} trained, ${r.skipped} already built, ${r.index.rejected.length} rejected, ${r.index.retried} needed a retry) in ${summary.seconds} s\n`,
     );
   return 0;
 }
@@ -104,5 +120,20 @@ export async function zooInspect(io: IO, dir: string, opts: { json?: boolean }):
     ...Object.entries(gates).map(([k, g]) => `  ${g.pass ? '✓' : '✗'} ${k} = ${g.value} (${g.op} ${g.threshold}; n=${g.n}) — ${g.description}`),
   ];
   io.stdout.write(`${lines.join('\n')}\n`);
+  return 0;
+}
+
+/** `zoo merge DIR... --out DIR`: the shards of one `zoo build --shard i/n`, combined into the zoo an unsharded build writes. */
+export async function zooMerge(io: IO, g: GlobalOptions, dirs: string[], f: { out?: string; json?: boolean }): Promise<number> {
+  if (!f.out) throw new SandtrapError('SANDTRAP_BAD_ARGUMENT', 'zoo merge: --out DIR is required (where the merged zoo goes)');
+  const out = resolve(io.cwd, f.out);
+  const index = await mergeZooShards(
+    dirs.map((d) => resolve(io.cwd, d)),
+    out,
+  );
+  const summary = { dir: out, name: index.name, organisms: index.organisms.length, rejected: index.rejected.length, retried: index.retried, shards: dirs.length };
+  if (f.json) printJson(io, summary);
+  else if (!g.quiet)
+    io.stdout.write(`zoo ${index.name}: ${summary.organisms} organisms from ${dirs.length} shards in ${out} (${summary.rejected} rejected, ${summary.retried} needed a retry)\n`);
   return 0;
 }
