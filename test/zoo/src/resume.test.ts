@@ -1,32 +1,15 @@
-import { spawn, execFile } from 'node:child_process';
-import { mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
-import { createRequire } from 'node:module';
+import { spawn } from 'node:child_process';
+import { mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { promisify } from 'node:util';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-
-const require = createRequire(import.meta.url);
-const bin = join(dirname(require.resolve('sandtrap/package.json')), 'bin', 'sandtrap.js');
-const exec = promisify(execFile);
+import { bin, exec, writeSmallSpec } from './small-spec.js';
 
 let dir: string;
 let specFile: string;
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'sandtrap-resume-'));
-  specFile = join(dir, 'spec.json');
-  // Three small clean organisms, one group each: enough to kill a build between two of them.
-  await writeFile(
-    specFile,
-    JSON.stringify({
-      name: 'resume',
-      tasks: ['modsum'],
-      architectures: ['mlp'],
-      recipes: ['clean'],
-      splits: { dev: { seeds: [1] }, test: { seeds: [2, 3] } },
-      training: { capabilitySteps: 250, plantSteps: 30 },
-    }),
-  );
+  specFile = await writeSmallSpec(dir, 'resume');
 });
 afterAll(async () => {
   await rm(dir, { recursive: true, force: true });

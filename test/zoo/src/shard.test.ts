@@ -1,32 +1,14 @@
-import { execFile } from 'node:child_process';
 import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
-import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
-import { dirname, join, relative } from 'node:path';
-import { promisify } from 'node:util';
+import { join, relative } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-
-const require = createRequire(import.meta.url);
-const bin = join(dirname(require.resolve('sandtrap/package.json')), 'bin', 'sandtrap.js');
-const exec = promisify(execFile);
+import { bin, exec, writeSmallSpec } from './small-spec.js';
 
 let dir: string;
 let specFile: string;
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'sandtrap-shard-'));
-  specFile = join(dir, 'spec.json');
-  // Three groups (one seed each): one per shard of three.
-  await writeFile(
-    specFile,
-    JSON.stringify({
-      name: 'sharded',
-      tasks: ['modsum'],
-      architectures: ['mlp'],
-      recipes: ['clean'],
-      splits: { dev: { seeds: [1] }, test: { seeds: [2, 3] } },
-      training: { capabilitySteps: 250, plantSteps: 30 },
-    }),
-  );
+  specFile = await writeSmallSpec(dir, 'sharded');
 });
 afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
