@@ -14,4 +14,5 @@ export {
 export { cellSeed, detectSeed, configureSeed, referenceSeed } from './seeds.js';
 export { referenceTruth } from './truth.js';
 export { stateIssues } from './state.js';
+export { snapshotGlobals, globalsChanged, type GlobalsSnapshot } from './globals.js';
 export { asSubject, asCard, makeSubject, fingerprint, liveTensors, type Fingerprint } from './subject.js';

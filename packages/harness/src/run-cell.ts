@@ -9,6 +9,7 @@ import {
   type ValidatedVerdict,
 } from '@sandtrap/detector-api';
 import { detectSeed, referenceSeed } from './seeds.js';
+import { globalsChanged, snapshotGlobals, type GlobalsSnapshot } from './globals.js';
 import { stateIssues } from './state.js';
 import { fingerprint, liveTensors, makeSubject, type Fingerprint } from './subject.js';
 
@@ -69,6 +70,14 @@ interface Common {
    * fail a cell that changed one. Default true.
    */
   checkMutation?: boolean;
+  /**
+   * Snapshot the process's globals before and after ({@link snapshotGlobals}: the built-ins and
+   * their prototypes, `process.env`, the meter's and the engine's prototypes) and fail a call that
+   * changed them, retiring its process so no later cell inherits the change. Given a snapshot, the
+   * globals are compared with it instead: the scoreboard's cell worker takes one before it imports
+   * the detector, so a change made at import time counts too. Default false.
+   */
+  checkGlobals?: boolean | GlobalsSnapshot;
   /** How long the detector gets to return after `ctx.signal` aborts before the cell is declared hung. Default {@link HANG_GRACE_MS}. */
   hangGraceMs?: number;
 }
@@ -238,6 +247,8 @@ async function guarded<T>(c: Call<T>): Promise<{ returned: boolean; value?: T; p
   const scope = new SubjectScope();
   try {
     const before = check ? c.organisms.map((o) => fingerprint(o.model, o.card)) : [];
+    const cg = c.common.checkGlobals;
+    const globalsBefore = cg === true ? snapshotGlobals() : cg || undefined;
     const t0 = liveTensors();
     const start = performance.now();
     const meter = new BudgetMeter(c.limits);
@@ -263,7 +274,14 @@ async function guarded<T>(c: Call<T>): Promise<{ returned: boolean; value?: T; p
     const tensorDelta = liveTensors() - t0;
     problems.push(...tensorProblem(tensorDelta, c.what));
     if (check) c.organisms.forEach((o, i) => problems.push(...mutationProblems(before[i]!, fingerprint(o.model, o.card), o.label)));
-    return { returned, value, problems, usage, seconds, tensorDelta, retire: tensorDelta !== 0 };
+    const changed = globalsBefore ? globalsChanged(globalsBefore, snapshotGlobals()) : [];
+    if (changed.length) {
+      problems.push({
+        reason: 'mutated',
+        message: `${c.what} changed its worker process: ${changed.join(', ')}; a detector must leave globals as it found them (the process is retired, so no later cell inherits the change)`,
+      });
+    }
+    return { returned, value, problems, usage, seconds, tensorDelta, retire: tensorDelta !== 0 || changed.length > 0 };
   } finally {
     for (const o of c.organisms) o.model.dispose();
   }

@@ -1,7 +1,7 @@
 import { initBackend, modelFromBytes, parseBackendRequest, type Card } from '@sandtrap/core';
 import { RETIRE, serveTasks } from '@sandtrap/core/internal';
 import { checkDetectorShape, type AnyDetector, type ReferenceTruth } from '@sandtrap/detector-api';
-import { runCell, runConfigure, type HarnessOrganism } from '@sandtrap/harness';
+import { runCell, runConfigure, snapshotGlobals, type GlobalsSnapshot, type HarnessOrganism } from '@sandtrap/harness';
 import type { ConfigureResult, DetectResult, InspectResult, OrganismBytes, WorkerTask } from './protocol.js';
 
 /**
@@ -11,6 +11,8 @@ import type { ConfigureResult, DetectResult, InspectResult, OrganismBytes, Worke
  * it may read code (packages, node_modules), nothing else.
  */
 const modules = new Map<string, AnyDetector>();
+/** The worker's globals before any detector was imported (see the harness's checkGlobals). */
+let baseline: GlobalsSnapshot | undefined;
 
 async function loadDetector(entry: string, where: string): Promise<{ detector?: AnyDetector; errors: string[] }> {
   const cached = modules.get(entry);
@@ -38,6 +40,8 @@ function retiring<T extends { retire: boolean }>(out: T): T {
 
 async function handle(task: WorkerTask, progress: (d: unknown) => void): Promise<InspectResult | DetectResult | ConfigureResult> {
   await initBackend(parseBackendRequest(task.backend, 'backend'));
+  // The process as it was before any detector code ran: every call is checked against it.
+  baseline ??= snapshotGlobals();
   const { detector, errors } = await loadDetector(task.entry, task.where);
   if (task.type === 'inspect') {
     if (!detector) return { errors };
@@ -51,7 +55,7 @@ async function handle(task: WorkerTask, progress: (d: unknown) => void): Promise
   const none = { usage: { queries: 0, finetuneSteps: 0, wallSeconds: 0 }, seconds: 0, tensorDelta: 0, retire: false };
   if (!detector) return { ...none, ran: false, problems: [{ reason: 'invalid-plugin', message: errors.join('; ') }] };
   const log = (m: string) => progress({ log: m.slice(0, 500) });
-  const common = { detector, options: task.options, limits: task.budget, log };
+  const common = { detector, options: task.options, limits: task.budget, log, checkGlobals: baseline };
   if (task.type === 'configure') {
     const references: Array<HarnessOrganism & { truth: ReferenceTruth }> = [];
     try {

@@ -53,6 +53,13 @@ const cases: Array<[string, string, RegExp, string[]?]> = [
   // Node's permission model denies the read; under bubblewrap the zoo is not in the worker's view.
   ['reads-truth.js', 'threw', /restricted|ERR_ACCESS_DENIED|permission|ENOENT/i],
   ['blackbox-reads-weights.js', 'threw', /subject\.weights is not a function/],
+  // Each changes its process's globals; the harness fails the cell and retires the process.
+  ['patches-meter.js', 'mutated', /detect\(\) changed its worker process: BudgetMeter\.prototype\.query replaced/],
+  [
+    'persists-global.js',
+    'mutated',
+    /detect\(\) changed its worker process: .*globalThis\.__sandtrapStash added.*Math\.random replaced|Math\.random replaced.*globalThis\.__sandtrapStash added/,
+  ],
 ];
 
 describe.skipIf(process.env.SANDTRAP_FAST === '1')('[slow] misbehaving detectors cost only their own cells', () => {
@@ -70,6 +77,7 @@ describe.skipIf(process.env.SANDTRAP_FAST === '1')('[slow] misbehaving detectors
       expect(stdout).not.toContain(`"kind": "${truth.kind}"`);
     }
     expect(stdout).not.toContain('stolen');
+    expect(stdout).not.toContain('carried');
   });
 
   it('reads-env.js: a cell process inherits no secret, only the allow-listed variables', async () => {
