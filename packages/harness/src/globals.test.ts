@@ -43,7 +43,7 @@ describe('snapshotGlobals / globalsChanged', () => {
     const before = snapshotGlobals();
     // Kept to put back: the test replaces them.
     const ownKeys = Reflect.ownKeys;
-     
+
     const push = Array.prototype.push;
     try {
       Reflect.ownKeys = () => [];
