@@ -54,6 +54,7 @@ const cases: Array<[string, string, RegExp, string[]?]> = [
   ['reads-truth.js', 'threw', /restricted|ERR_ACCESS_DENIED|permission|ENOENT/i],
   ['blackbox-reads-weights.js', 'threw', /subject\.weights is not a function/],
   // Each changes its process's globals; the harness fails the cell and retires the process.
+  ['hides-leak.js', 'mutated', /detect\(\) changed its worker process: tf\.engine\(\)\.memory added/],
   ['patches-meter.js', 'mutated', /detect\(\) changed its worker process: BudgetMeter\.prototype\.query replaced/],
   [
     'persists-global.js',
