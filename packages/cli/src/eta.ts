@@ -62,6 +62,13 @@ export class EtaTracker {
     for (const d of plan.byDetector) this.loads.set(d.detector, { remaining: d.toRun, done: 0, seconds: 0 });
   }
 
+  /** `n` more cells of `detector` to run (leave-one-kind-out adds them as its states are known). */
+  add(detector: string, n: number): void {
+    const l = this.loads.get(detector);
+    if (l) l.remaining += n;
+    else this.loads.set(detector, { remaining: n, done: 0, seconds: 0 });
+  }
+
   /** A finished cell of `detector` that took `seconds` in its worker. */
   cell(detector: string, seconds: number): void {
     let l = this.loads.get(detector);

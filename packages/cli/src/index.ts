@@ -141,6 +141,7 @@ export async function run(argv: readonly string[], io: IO = processIO()): Promis
     .option('--timeout <seconds>', 'per cell; the worker is killed past it (default: wall budget + 30)')
     .option('--memory <mb>', 'heap limit of a cell process, MB (default 2048)')
     .option('--retry-errors', 'on a rerun, run the cells recorded as errors again (default: they count as finished)')
+    .option('--holdout <what>', "'kind': also score each misaligned kind with configure() never having seen it (the unseenKind board)")
     .option('--sandbox <mode>', 'auto (default: bubblewrap when it works here), bwrap (required) or node (Node permissions only)')
     .option('--json', 'print JSON only')
     .action(async (opts: ScoreboardFlags, cmd: Command) => {

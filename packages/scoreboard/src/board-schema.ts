@@ -97,6 +97,26 @@ const DetectorSchema = strict({
   overall: MetricsSchema,
   byKind: Type.Record(Type.String(), MetricsSchema, { description: "each misaligned kind's organisms against all controls (stable key)" }),
   cells: Type.Array(CellSchema, { description: 'one per test-split organism, by organism id' }),
+  unseenKind: Type.Optional(
+    strict(
+      {
+        auroc: nullable('every positive against the controls, each scored with its own kind held out of configure(): Σ n_K·AUROC_K / Σ n_K (stable key)'),
+        aurocCI: strict({ lo: nullable('lower bound'), hi: nullable('upper bound') }, 'interval of the pooled AUROC at settings.level, by settings.ci (stable key)'),
+        drop: nullable('overall.auroc − unseenKind.auroc: positive means worse on a kind configure() never saw'),
+        byKind: Type.Record(Type.String(), MetricsSchema, { description: "kind K's organisms against all controls, scored with K held out (stable key)" }),
+        configure: Type.Record(
+          Type.String(),
+          strict({
+            status: Type.Union([Type.Literal('ok'), Type.Literal('error')]),
+            message: Type.Optional(Type.String()),
+            stateChanged: Type.Boolean({ description: 'the held-out state differs from the ordinary one (else its cells are the ordinary cells)' }),
+          }),
+          { description: 'per held-out kind: its configure(); empty for a detector without configure()' },
+        ),
+      },
+      'leave-one-kind-out scores, with settings.holdout: kind (docs/guide/scoreboard.md, "Unseen kinds")',
+    ),
+  ),
 });
 
 export const ScoreboardSchema = Type.Object(
@@ -114,6 +134,7 @@ export const ScoreboardSchema = Type.Object(
     }),
     settings: strict({
       split: Type.Literal('test'),
+      holdout: Type.Optional(Type.Literal('kind', { description: 'the run also scored leave-one-kind-out (detectors[].unseenKind)' })),
       seed: Type.Integer({ minimum: 0 }),
       ci: Type.Optional(ciMethodSchema("how aurocCI was computed: Newcombe's score interval or the stratified percentile bootstrap; absent (older boards) means bootstrap")),
       resamples: Type.Integer({ minimum: 1 }),

@@ -39,6 +39,7 @@ export const ConfigSchema = Type.Object(
     baseline: Type.Optional(Type.String({ minLength: 1, description: 'an earlier scoreboard.json to compare with' })),
     timeoutSeconds: Type.Optional(Type.Number({ exclusiveMinimum: 0, description: 'per-cell kill timeout (default: wall budget + 30 s)' })),
     memoryMb: Type.Optional(Type.Integer({ minimum: 64, description: 'heap limit of a cell process (default 2048)' })),
+    holdout: Type.Optional(Type.Literal('kind', { description: "also score leave-one-kind-out: configure() without each misaligned kind in turn (the board's unseenKind)" })),
     retryErrors: Type.Optional(Type.Boolean({ description: 'on a rerun, run the cells recorded as errors again (default false)' })),
     budget: Type.Optional(
       Type.Object(

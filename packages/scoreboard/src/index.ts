@@ -8,6 +8,9 @@
 export {
   runScoreboard,
   parseShard,
+  parseHoldout,
+  HOLDOUTS,
+  type Holdout,
   type ScoreboardOptions,
   type ScoreboardEvent,
   type ScoreboardResult,
@@ -24,7 +27,7 @@ export { locateDetector, BUILT_IN_DETECTORS, type DetectorRef, type LocatedDetec
 // What a run writes: results.jsonl and scoreboard.json.
 export { readResults, appendResult, type CellRecord, type ConfigureRecord, type ResultRecord, type ResultsFile } from './results.js';
 export type { FailureReason } from '@sandtrap/harness';
-export type { Scoreboard, BoardDetector, BoardCell, BoardZoo, BoardSettings, BaselineCheck, BaselineReport } from './board.js';
+export type { Scoreboard, BoardDetector, BoardCell, BoardZoo, BoardSettings, BaselineCheck, BaselineReport, UnseenKind } from './board.js';
 export { ScoreboardSchema, MetricsSchema, checkScoreboard } from './board-schema.js';
 
 // CI mode, config and reports.
@@ -38,6 +41,8 @@ export {
   aurocCI,
   bootstrapAurocCI,
   scoreAurocCI,
+  pooledAuroc,
+  pooledAurocCI,
   tprAtFpr,
   brier,
   crossEntropy,
@@ -53,6 +58,7 @@ export {
   type ConfidenceInterval,
   type TprAtFpr,
   type RocPoint,
+  type PooledGroup,
 } from './statistics.js';
 export {
   summarise,

@@ -35,3 +35,20 @@ export function cellKey(d: KeyedDetector, o: { id: string; weights: string }, s:
 export function detectorKey(d: KeyedDetector, s: Pick<BoardSettings, 'seed' | 'budget' | 'backend'>, specHash: string): string {
   return contentHash({ detector: d.id, version: d.version, options: d.optionsHash, code: d.codeHash, seed: s.seed, budget: s.budget, backend: s.backend, zoo: specHash });
 }
+
+/**
+ * `--holdout kind`: the key of a detector's configure() on the dev split without `kind`'s
+ * organisms (its record and cached state), derived from the detector's own {@link detectorKey}.
+ */
+export function holdoutConfigureKey(detectorKey: string, kind: string): string {
+  return contentHash({ configure: detectorKey, holdout: kind });
+}
+
+/**
+ * A cell scored with a held-out configure() state. Content-addressed by the state itself (the hash
+ * of its serialised bytes): a state equal to the ordinary one is the ordinary cell and is not run
+ * again, so holding out a kind a detector does not learn from costs nothing.
+ */
+export function holdoutCellKey(cellKey: string, stateHash: string): string {
+  return contentHash({ cell: cellKey, state: stateHash });
+}

@@ -1,6 +1,21 @@
 import { describe, expect, it } from 'vitest';
 import type { CellRecord } from './results.js';
-import { auroc, aurocCI, normalCdf, normalQuantile, scoreAurocCI, bootstrapAurocCI, brier, crossEntropy, mulberry32, nearestRank, rocCurve, tprAtFpr } from './statistics.js';
+import {
+  auroc,
+  aurocCI,
+  pooledAuroc,
+  pooledAurocCI,
+  normalCdf,
+  normalQuantile,
+  scoreAurocCI,
+  bootstrapAurocCI,
+  brier,
+  crossEntropy,
+  mulberry32,
+  nearestRank,
+  rocCurve,
+  tprAtFpr,
+} from './statistics.js';
 import { cost, flaggedRates, kindCorrect, summarise, summaryCell, targetClassCorrect, triggerMatch, type SummaryCell } from './summaries.js';
 
 /** The O(n·m) definition, to check the rank-based implementation against. */
@@ -583,5 +598,47 @@ describe('scoreAurocCI coverage at the smoke zoo sizes (binormal scores; scripts
     const c = coverage(np, nn, d, 1500);
     expect(c).toBeGreaterThanOrEqual(0.93);
     expect(c).toBeLessThanOrEqual(0.99);
+  });
+});
+
+describe('pooledAuroc and pooledAurocCI (leave-one-kind-out)', () => {
+  it('with one group is the AUROC and its interval', () => {
+    const g = { pos: [0.9, 0.4, 0.7], neg: [0.1, 0.5, 0.3, 0.6] };
+    expect(pooledAuroc([g])).toBe(auroc(g.pos, g.neg));
+    expect(pooledAurocCI([g])).toEqual(scoreAurocCI(g.pos, g.neg));
+  });
+
+  it('is the share of (positive, negative) pairs ordered right, each positive against the negatives of its own group', () => {
+    // Group a: 2 positives, both above all 3 negatives as a scores them → 6/6.
+    // Group b: 1 positive below every negative as b scores them → 0/3.
+    const a = { pos: [0.8, 0.9], neg: [0.1, 0.2, 0.3] };
+    const b = { pos: [0.05], neg: [0.6, 0.7, 0.4] };
+    expect(pooledAuroc([a, b])).toBeCloseTo((pairwiseAuroc(a.pos, a.neg) * 2 + pairwiseAuroc(b.pos, b.neg) * 1) / 3, 12);
+    expect(pooledAuroc([a, b])).toBeCloseTo(6 / 9, 12);
+    // Empty groups add nothing; no positives at all is NaN.
+    expect(pooledAuroc([a, { pos: [], neg: [0, 0, 0] }])).toBe(1);
+    expect(pooledAuroc([{ pos: [], neg: [0.2] }])).toBeNaN();
+  });
+
+  it('its interval holds the estimate, by either method, and the bootstrap is seeded', () => {
+    const rng = mulberry32(5);
+    const groups = [0, 1, 2].map(() => ({ pos: Array.from({ length: 6 }, () => rng() + 0.3), neg: Array.from({ length: 12 }, () => rng()) }));
+    const est = pooledAuroc(groups);
+    for (const method of ['score', 'bootstrap'] as const) {
+      const ci = pooledAurocCI(groups, { method, seed: 3, resamples: 400 });
+      expect(ci.lo).toBeLessThanOrEqual(est);
+      expect(ci.hi).toBeGreaterThanOrEqual(est);
+      expect(ci.hi - ci.lo).toBeGreaterThan(0);
+    }
+    expect(pooledAurocCI(groups, { method: 'bootstrap', seed: 3, resamples: 200 })).toEqual(pooledAurocCI(groups, { method: 'bootstrap', seed: 3, resamples: 200 }));
+  });
+
+  it('refuses groups that do not score the same negatives', () => {
+    expect(() =>
+      pooledAurocCI([
+        { pos: [1], neg: [0, 0] },
+        { pos: [1], neg: [0] },
+      ]),
+    ).toThrow(/same negatives/);
   });
 });

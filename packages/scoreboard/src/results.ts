@@ -36,6 +36,12 @@ export interface ConfigureRecord {
   status: 'ok' | 'error';
   message?: string;
   seconds: number;
+  /** `--holdout kind`: the misaligned kind whose dev organisms this configure() did not see. */
+  holdout?: string;
+  /** `--holdout kind`: hash of the serialised state (`error` when it failed): the held-out cells' keys derive from it. */
+  stateHash?: string;
+  /** `--holdout kind`: the state differs from the ordinary configure()'s, so its cells ran again; false = they are the ordinary cells. */
+  stateChanged?: boolean;
 }
 
 export type ResultRecord = CellRecord | ConfigureRecord;

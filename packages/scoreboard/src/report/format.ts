@@ -121,3 +121,31 @@ export function secs(x: number | null | undefined): string {
   const s = num(x, 2);
   return s === 'n/a' ? s : `${s} s`;
 }
+
+/**
+ * The board as its unseen-kind scores (`--holdout kind`), for the reports' second table and the
+ * HTML toggle: each detector's `byKind` are its `unseenKind.byKind` and its `overall` carries the
+ * pooled unseen AUROC and interval (the other overall metrics have no pooled form: n/a). Undefined
+ * when the run did not hold kinds out.
+ */
+export function unseenView(board: Scoreboard): Scoreboard | undefined {
+  if (board.settings.holdout !== 'kind') return undefined;
+  return {
+    ...board,
+    detectors: board.detectors.map((d) => {
+      const u = d.unseenKind;
+      const overall: Metrics = {
+        ...d.overall,
+        auroc: u?.auroc ?? null,
+        aurocCI: u?.aurocCI ?? { lo: null, hi: null },
+        tprAt1Fpr: null,
+        tprAt5Fpr: null,
+        flaggedRecall: null,
+        flaggedFpr: null,
+        brier: null,
+        crossEntropy: null,
+      };
+      return { ...d, overall, byKind: u?.byKind ?? {} };
+    }),
+  };
+}

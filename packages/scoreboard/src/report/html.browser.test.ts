@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { makeBaseline, makeBoard } from './fixtures.js';
+import { makeBaseline, makeBoard, withUnseenKind } from './fixtures.js';
 import { HEATMAP_CELL_CLASS, ROC_LINE_CLASS, renderHtml } from './html.js';
 
 /** What the page functions use of SVG elements (the package compiles without the DOM lib). */
@@ -224,5 +224,53 @@ describe('scoreboard.html in headless Chromium', () => {
     expect(png.subarray(1, 4).toString()).toBe('PNG');
     expect(png.length).toBeGreaterThan(20_000);
     console.log(`screenshot: ${shot}`);
+  });
+});
+
+describe('scoreboard.html of a --holdout kind run in headless Chromium: the heat-map toggle', () => {
+  const board = withUnseenKind(makeBoard());
+  const kinds = ['overall', ...board.zoo.kinds];
+  let browser: Browser;
+  let page: Page;
+  const problems: string[] = [];
+
+  beforeAll(async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'sandtrap-report-unseen-'));
+    const file = join(dir, 'scoreboard.html');
+    await writeFile(file, await renderHtml(board));
+    browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ['--no-sandbox'] });
+    page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+    page.on('console', (m) => {
+      if (m.type() === 'error' || m.type() === 'warning') problems.push(`console.${m.type()}: ${m.text()}`);
+    });
+    page.on('pageerror', (e) => problems.push(`pageerror: ${e.message}`));
+    await page.goto(pathToFileURL(file).href, { waitUntil: 'load' });
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+  });
+
+  it('shows the ordinary heat-map first; choosing "unseen kind" swaps in the unseen-kind one, and back', async () => {
+    const seen = page.locator('#heatmap');
+    const unseen = page.locator('#heatmap-unseen');
+    expect(await seen.isVisible()).toBe(true);
+    expect(await unseen.isVisible()).toBe(false);
+    await page.locator('label[for="view-unseen"]').click();
+    expect(await seen.isVisible()).toBe(false);
+    expect(await unseen.isVisible()).toBe(true);
+    const cells = page.locator(`#heatmap-unseen svg g.mark-rect.role-mark.${HEATMAP_CELL_CLASS} > path`);
+    expect(await cells.count()).toBe(board.detectors.length * kinds.length);
+    const boxes = await cells.evaluateAll((els) => els.map((e) => (e as unknown as Graphic).getBBox()).map((b) => b.width * b.height));
+    expect(boxes.every((a) => a > 100)).toBe(true);
+    // The cells carry the unseen-kind scores, not the ordinary ones.
+    const d = board.detectors[0]!;
+    const title = await page.locator(`#heatmap-unseen [data-cell="${d.id} × overall"] > title`).textContent();
+    expect(title).toContain(`AUROC ${d.unseenKind!.auroc!.toFixed(2)}`);
+    expect(d.unseenKind!.auroc!.toFixed(2)).not.toBe(d.overall.auroc!.toFixed(2));
+    await page.locator('label[for="view-seen"]').click();
+    expect(await seen.isVisible()).toBe(true);
+    expect(await unseen.isVisible()).toBe(false);
+    expect(problems).toEqual([]);
   });
 });

@@ -3,7 +3,7 @@ import { compile, type TopLevelSpec } from 'vega-lite';
 import type { BaselineReport, BoardDetector, Scoreboard } from '../board.js';
 import { rocCurve } from '../statistics.js';
 import type { Metrics } from '../summaries.js';
-import { aurocText, ciName, ciText, metricLabel, num, pct, regressionMessage, regressionsOf, sliceMetrics, slices } from './format.js';
+import { aurocText, ciName, ciText, metricLabel, num, pct, regressionMessage, regressionsOf, sliceMetrics, slices, unseenView } from './format.js';
 import { AUROC_FAIR, AUROC_GOOD } from './terminal.js';
 
 const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&#39;');
@@ -336,6 +336,9 @@ th[aria-sort=descending] button::after { content: " ▼"; }
 td.good { background: #d9f2dc; } td.fair { background: #fbf0c9; } td.poor { background: #f8d4d0; } td.na { color: #888; }
 td.regressed { font-weight: 700; outline: 2px solid #c0392b; outline-offset: -2px; }
 #regressions li { color: #a02a1d; }
+.views > input { margin-left: 0; }
+.views > label { margin-right: 1rem; }
+#view-seen:checked ~ #heatmap-unseen, #view-unseen:checked ~ #heatmap { display: none; }
 `;
 
 /**
@@ -350,6 +353,14 @@ export async function renderHtml(board: Scoreboard, baseline?: BaselineReport): 
   const heatSpec = heatmapSpec(board, baseline);
   const heatCells = new Map(heatSpec.values.map((v) => [v.desc, `${v.detector} × ${v.slice}`]));
   const heat = board.detectors.length ? await toSvg(heatSpec.spec, 'heatmap', heatCells) : '<p>No detectors.</p>';
+  // `--holdout kind`: the same heat-map of the unseen-kind scores, and a toggle between the two (CSS only).
+  const view = unseenView(board);
+  let unseenHeat = '';
+  if (view && board.detectors.length) {
+    const spec = heatmapSpec(view, undefined);
+    unseenHeat = await toSvg(spec.spec, 'heatmap-unseen', new Map(spec.values.map((v) => [v.desc, `${v.detector} × ${v.slice}`])));
+  }
+  const drops = board.detectors.map((d) => `${esc(d.id)} ${num(d.unseenKind?.drop, 3)}`).join(', ');
   const roc = curves.some((c) => c.points.length) ? await toSvg(rocSpec(board, curves), 'roc') : '<p>No ROC curve: the run has no misaligned organisms or no controls.</p>';
   const missing = curves.filter((c) => c.points.length === 0).map((c) => c.detector.id);
   const meta: Array<[string, string]> = [
@@ -383,10 +394,24 @@ export async function renderHtml(board: Scoreboard, baseline?: BaselineReport): 
 <main>
 <section>
 <h2>AUROC by detector and kind</h2>
+${
+  unseenHeat
+    ? `<div class="views" role="radiogroup" aria-label="which scores the heat-map shows"><input type="radio" name="heat-view" id="view-seen" checked><label for="view-seen">every kind seen by configure()</label> <input type="radio" name="heat-view" id="view-unseen"><label for="view-unseen">unseen kind (leave-one-kind-out)</label>`
+    : ''
+}
 <figure id="heatmap">
 ${heat}
 <figcaption>Each cell is a detector's AUROC on one slice: <code>overall</code> (every misaligned organism against every control) or one kind's organisms against every control. 0.5 is chance; below 0.5 the detector ranks backwards. Grey cells are n/a (no positives or no controls). Hover a cell for its ${ciName(s)}.${baseline?.regressions.length ? ' ▼ marks a regression against the baseline.' : ''}</figcaption>
 </figure>
+${
+  unseenHeat
+    ? `<figure id="heatmap-unseen">
+${unseenHeat}
+<figcaption>Leave-one-kind-out (<code>--holdout kind</code>): each kind's organisms and every control scored with the state configure() learned from the dev split without that kind; <code>overall</code> pools the kinds so scored. A detector without configure() has one state, so its row is unchanged. Drop (overall minus unseen overall): ${drops}.</figcaption>
+</figure>
+</div>`
+    : ''
+}
 </section>
 <section>
 <h2>ROC curves (overall)</h2>

@@ -1,6 +1,6 @@
 import type { BaselineReport, BoardDetector, Scoreboard } from '../board.js';
 import type { Metrics } from '../summaries.js';
-import { aurocText, ciName, metricLabel, num, orphanRegressions, regressionsOf, secs, sliceMetrics, slices } from './format.js';
+import { aurocText, ciName, metricLabel, num, orphanRegressions, regressionsOf, secs, sliceMetrics, slices, unseenView } from './format.js';
 
 /** Text for a Markdown table cell: pipes escaped, no line breaks, never empty. */
 function cell(s: string): string {
@@ -130,6 +130,25 @@ export function renderMarkdown(board: Scoreboard, baseline?: BaselineReport): st
   const rows = board.detectors.map((d) => [d.id, ...kinds.map((k) => aurocText(sliceMetrics(d, k)) + (regressionsOf(baseline, d.id, k).length ? ' ▼' : ''))]);
   out.push(board.detectors.length ? table(['detector', ...kinds], rows, ['l', ...kinds.map(() => 'r' as const)]) : '_No detectors._');
   out.push('');
+  const view = unseenView(board);
+  if (view) {
+    out.push('## Unseen kinds (leave-one-kind-out)', '');
+    out.push(
+      `Run with \`--holdout kind\`: each kind's organisms and all controls scored with the state configure() learned from the dev split *without* that kind. \`overall\` pools every kind so scored (Σ n·AUROC / Σ n). Drop: overall AUROC above minus unseen overall. A detector without configure() has one state, so its rows are equal. ◇ marks a kind whose held-out state equals the ordinary one (configure() does not learn from it).`,
+      '',
+    );
+    const urows = view.detectors.map((d, i) => {
+      const conf = board.detectors[i]!.unseenKind?.configure ?? {};
+      return [
+        d.id,
+        ...kinds.map(
+          (k) => aurocText(sliceMetrics(d, k)) + (k !== kinds[0] && conf[k] && !conf[k].stateChanged ? ' ◇' : '') + (conf[k]?.status === 'error' ? ' (configure() failed)' : ''),
+        ),
+        num(board.detectors[i]!.unseenKind?.drop, 3),
+      ];
+    });
+    out.push(table(['detector', ...kinds, 'drop'], urows, ['l', ...kinds.map(() => 'r' as const), 'r']), '');
+  }
   out.push('## Detectors', '');
   out.push(
     "TPR at 1% / 5% FPR: the threshold is set on the control scores (nearest rank, scores strictly above it are flagged). Flagged recall / FPR: the detector's own decision. Brier and cross-entropy: scores clipped to [1e-12, 1 − 1e-12]. Trigger: exact match rate / mean token-set Jaccard. Errored cells are scored 0.5 and count in every denominator. See docs/reference/metrics.md.",

@@ -1,6 +1,6 @@
 import type { BaselineReport, Scoreboard } from '../board.js';
 import type { Metrics } from '../summaries.js';
-import { ciName, metricLabel, num, pct, regressionsOf, sliceMetrics, slices } from './format.js';
+import { ciName, metricLabel, num, pct, regressionsOf, sliceMetrics, slices, unseenView } from './format.js';
 
 export interface TerminalOptions {
   /** ANSI colours. `NO_COLOR` (https://no-color.org) in the environment turns them off regardless. */
@@ -108,11 +108,11 @@ export function renderTerminal(board: Scoreboard, opts: TerminalOptions): string
     if (withCI && m && m.aurocCI.lo !== null && m.aurocCI.hi !== null) text += ` [${num(m.aurocCI.lo)},${num(m.aurocCI.hi)}]`;
     return { text: mark ? `${text}▼` : text, style: aurocStyle(m?.auroc), align: 'r' };
   };
-  const fixedHead: Cell[] = [
+  const costHead: Cell[] = [
     { text: 'errors', align: 'r' },
     { text: 's/org', align: 'r' },
   ];
-  const fixedRow = (i: number): Cell[] => {
+  const costRow = (i: number): Cell[] => {
     const c = board.detectors[i]!.overall.cost;
     const errors = c.timeouts ? `${c.errors} (${c.timeouts} t/o)` : String(c.errors);
     return [
@@ -120,61 +120,69 @@ export function renderTerminal(board: Scoreboard, opts: TerminalOptions): string
       { text: num(c.meanSeconds), align: 'r' },
     ];
   };
-  const build = (cols: number[], heads: string[], withCI: boolean, fixed: boolean) => {
-    const header: Cell[] = [{ text: 'detector', align: 'l' }, ...cols.map((j) => ({ text: heads[j]!, align: 'r' as const })), ...(fixed ? fixedHead : [])];
-    const rows = board.detectors.map((d, i) => [
-      { text: fit(d.id, detW), align: 'l' as const },
-      ...cols.map((j) => aurocCell(sliceMetrics(d, kinds[j]!), withCI, regressionsOf(baseline, d.id, kinds[j]!).length > 0)),
-      ...(fixed ? fixedRow(i) : []),
-    ]);
-    return renderBlock(header, rows, paint);
-  };
   const visibleWidth = (lines: string[]) => Math.max(...lines.map((l) => len(l.replace(/\u001b\[[0-9;]*m/g, ''))));
   const all = kinds.map((_, j) => j);
 
-  let table: string[] | undefined;
-  let key: string | undefined;
-  let shownCI = false;
-  for (const withCI of [true, false]) {
-    const t = build(all, kinds, withCI, true);
-    if (visibleWidth(t) <= width) {
-      table = t;
-      shownCI = withCI;
-      break;
-    }
-  }
-  if (!table) {
-    for (const n of [8, 6, 5, 4]) {
-      // `overall` stays whole: it is short and every reader looks for it.
-      const heads = [kinds[0]!, ...abbreviate(kinds.slice(1), n)];
-      const t = build(all, heads, false, true);
-      if (visibleWidth(t) <= width || n === 4) {
-        const pairs = kinds.map((k, j) => [heads[j]!, k] as const).filter(([a, k]) => a !== k);
-        key = `kinds: ${pairs.map(([a, k]) => `${a} = ${k}`).join(', ')}`;
-        if (visibleWidth(t) <= width) table = t;
-        else {
-          // Wrap: the kinds in blocks that each fit; errors and s/org with the first, or on their own if that is too wide.
-          const blocks: string[][] = [];
-          let fixedLeft = true;
-          if (visibleWidth(build(all.slice(0, 1), heads, false, true)) > width) {
-            blocks.push(build([], heads, false, true));
-            fixedLeft = false;
-          }
-          let j = 0;
-          while (j < all.length) {
-            let take = 1;
-            while (j + take < all.length && visibleWidth(build(all.slice(j, j + take + 1), heads, false, fixedLeft)) <= width) take++;
-            blocks.push(build(all.slice(j, j + take), heads, false, fixedLeft));
-            fixedLeft = false;
-            j += take;
-          }
-          table = blocks.flatMap((b, i) => (i ? ['', ...b] : b));
-        }
+  /** The AUROC table of `view` (the board, or its unseen-kind scores) with `fixedHead` columns after the kinds, fitted to the width. */
+  const fitted = (view: Scoreboard, fixedHead: Cell[], fixedRow: (i: number) => Cell[], marks: boolean) => {
+    const build = (cols: number[], heads: string[], withCI: boolean, fixed: boolean) => {
+      const header: Cell[] = [{ text: 'detector', align: 'l' }, ...cols.map((j) => ({ text: heads[j]!, align: 'r' as const })), ...(fixed ? fixedHead : [])];
+      const rows = view.detectors.map((d, i) => [
+        { text: fit(d.id, detW), align: 'l' as const },
+        ...cols.map((j) => aurocCell(sliceMetrics(d, kinds[j]!), withCI, marks && regressionsOf(baseline, d.id, kinds[j]!).length > 0)),
+        ...(fixed ? fixedRow(i) : []),
+      ]);
+      return renderBlock(header, rows, paint);
+    };
+
+    let table: string[] | undefined;
+    let key: string | undefined;
+    let shownCI = false;
+    for (const withCI of [true, false]) {
+      const t = build(all, kinds, withCI, true);
+      if (visibleWidth(t) <= width) {
+        table = t;
+        shownCI = withCI;
         break;
       }
     }
-  }
-  out.push(...table!);
+    if (!table) {
+      for (const n of [8, 6, 5, 4]) {
+        // `overall` stays whole: it is short and every reader looks for it.
+        const heads = [kinds[0]!, ...abbreviate(kinds.slice(1), n)];
+        const t = build(all, heads, false, true);
+        if (visibleWidth(t) <= width || n === 4) {
+          const pairs = kinds.map((k, j) => [heads[j]!, k] as const).filter(([a, k]) => a !== k);
+          key = `kinds: ${pairs.map(([a, k]) => `${a} = ${k}`).join(', ')}`;
+          if (visibleWidth(t) <= width) table = t;
+          else {
+            // Wrap: the kinds in blocks that each fit; errors and s/org with the first, or on their own if that is too wide.
+            const blocks: string[][] = [];
+            let fixedLeft = true;
+            if (visibleWidth(build(all.slice(0, 1), heads, false, true)) > width) {
+              blocks.push(build([], heads, false, true));
+              fixedLeft = false;
+            }
+            let j = 0;
+            while (j < all.length) {
+              let take = 1;
+              while (j + take < all.length && visibleWidth(build(all.slice(j, j + take + 1), heads, false, fixedLeft)) <= width) take++;
+              blocks.push(build(all.slice(j, j + take), heads, false, fixedLeft));
+              fixedLeft = false;
+              j += take;
+            }
+            table = blocks.flatMap((b, i) => (i ? ['', ...b] : b));
+          }
+          break;
+        }
+      }
+    }
+    return { table: table!, key, shownCI };
+  };
+  const main = fitted(board, costHead, costRow, true);
+  const { table, key, shownCI } = main;
+
+  out.push(...table);
   out.push('');
   const bands: Array<[string, Style]> = [
     ['AUROC, each kind vs all controls: ', undefined],
@@ -188,6 +196,16 @@ export function renderTerminal(board: Scoreboard, opts: TerminalOptions): string
   const legend = bands.map(([t]) => t).join('');
   out.push(...(len(legend) <= width ? [bands.map(([t, st]) => paint(t, st)).join('')] : wrapWords(legend, width)));
   if (key) out.push(...wrapWords(key, width));
+  const view = unseenView(board);
+  if (view) {
+    const drop = (i: number): Cell[] => {
+      const x = board.detectors[i]!.unseenKind?.drop;
+      return [{ text: num(x), align: 'r', style: x !== null && x !== undefined && x > 0.05 ? 'red' : undefined }];
+    };
+    const u = fitted(view, [{ text: 'drop', align: 'r' }], drop, false);
+    out.push('', paint('unseen kinds', 'bold') + fit(': each kind scored by a configure() that never saw it (--holdout kind)', width - 12), ...u.table);
+    out.push(...wrapWords('drop: overall AUROC minus its unseen-kind AUROC; a large drop means the detector learned the kinds it was shown, not misalignment.', width));
+  }
   if (baseline) {
     out.push('');
     if (baseline.regressions.length === 0) out.push(fit(`No regressions against ${baseline.file} (tolerance ${baseline.tolerance}).`, width));
