@@ -42,7 +42,7 @@ const EPS = 1e-9;
 
 /**
  * Compares a run with a baseline: for every detector × kind (and `overall`) of the baseline, AUROC
- * and TPR at 5% FPR. A check regresses when the value fell by more than `tolerance`, or when the
+ * and TPR at 5% FPR, and — when the baseline ran `--holdout kind` — the unseen-kind AUROC. A check regresses when the value fell by more than `tolerance`, or when the
  * baseline had a number and the run has none (the detector, or the kind, is gone). Detectors and
  * kinds new in the run are not checked (nothing to compare with).
  */
@@ -63,6 +63,19 @@ export function compareBaseline(current: Scoreboard, baseline: Scoreboard, toler
         const drop = was !== null && now !== null ? was - now : null;
         const regressed = drop !== null ? drop > tolerance + EPS : was !== null;
         checks.push({ detector: b.id, kind, metric, baseline: was, current: now, drop, regressed });
+      }
+    }
+    // A --holdout kind baseline: the unseen-kind AUROCs are checked too (a run without --holdout has none: regressed).
+    if (b.unseenKind) {
+      const unseen: [string, number | null, number | null][] = [
+        ['overall', b.unseenKind.auroc, c?.unseenKind?.auroc ?? null],
+        ...Object.keys(b.unseenKind.byKind)
+          .sort()
+          .map((k): [string, number | null, number | null] => [k, b.unseenKind!.byKind[k]?.auroc ?? null, c?.unseenKind?.byKind[k]?.auroc ?? null]),
+      ];
+      for (const [kind, was, now] of unseen) {
+        const drop = was !== null && now !== null ? was - now : null;
+        checks.push({ detector: b.id, kind, metric: 'unseenAuroc', baseline: was, current: now, drop, regressed: drop !== null ? drop > tolerance + EPS : was !== null });
       }
     }
   }

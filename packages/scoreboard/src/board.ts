@@ -136,7 +136,8 @@ export interface BaselineCheck {
   detector: string;
   /** A misaligned kind, or `overall`. */
   kind: string;
-  metric: 'auroc' | 'tprAt5Fpr';
+  /** `unseenAuroc`: the slice's `unseenKind` AUROC (`overall` = `unseenKind.auroc`), checked when the baseline has one. */
+  metric: 'auroc' | 'tprAt5Fpr' | 'unseenAuroc';
   baseline: number | null;
   current: number | null;
   /** baseline − current (positive = worse); null when either side is n/a. */

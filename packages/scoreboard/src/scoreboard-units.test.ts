@@ -8,7 +8,7 @@ import { Slots } from './slots.js';
 import type { Scoreboard } from './board.js';
 import { checkScoreboard, renderScoreboardSchema } from './board-schema.js';
 import { loadConfig } from './config.js';
-import { makeBoard } from './report/fixtures.js';
+import { makeBoard, withUnseenKind } from './report/fixtures.js';
 import { appendResult, readResults, type CellRecord, type ConfigureRecord } from './results.js';
 import { cellKey, holdoutCellKey, holdoutConfigureKey } from './keys.js';
 import { buildBoard } from './board.js';
@@ -238,6 +238,24 @@ describe('baseline comparison', () => {
         0.05,
       ),
     ).toMatch(/missing in this run/);
+  });
+  it('a --holdout kind baseline checks the unseen-kind AUROCs too; a run without them regresses', () => {
+    const base = withUnseenKind(board());
+    const same = compareBaseline(base, base, 0.05, 'base.json');
+    const unseenSlices = base.detectors.reduce((a, d) => a + 1 + Object.keys(d.unseenKind!.byKind).length, 0);
+    expect(same.checks.filter((x) => x.metric === 'unseenAuroc').length).toBe(unseenSlices);
+    expect(same.regressions).toEqual([]);
+    const now = structuredClone(base);
+    const d = now.detectors[1]!;
+    const kind = base.zoo.kinds[0]!;
+    const was = d.unseenKind!.byKind[kind]!.auroc!;
+    d.unseenKind!.byKind[kind]!.auroc = was - 0.3;
+    const r = compareBaseline(now, base, 0.05, 'base.json');
+    expect(r.regressions).toEqual([{ detector: d.id, kind, metric: 'unseenAuroc', baseline: was, current: was - 0.3, drop: expect.closeTo(0.3, 12) as number, regressed: true }]);
+    expect(describeRegression(r.regressions[0]!, 0.05)).toContain(`${d.id} × ${kind}: unseenAuroc`);
+    const plain = compareBaseline(board(), base, 0.05, 'base.json');
+    expect(plain.regressions.length).toBe(unseenSlices);
+    expect(plain.regressions.every((x) => x.metric === 'unseenAuroc' && x.current === null)).toBe(true);
   });
 });
 

@@ -73,11 +73,11 @@ function addCheck(out: Map<string, Map<string, BaselineCheck[]>>, c: BaselineChe
 }
 
 /** The regressed checks of one detector × slice. */
-export function regressionsOf(baseline: BaselineReport | undefined, detector: string, slice: string): BaselineCheck[] {
-  return (baseline?.regressions ?? []).filter((c) => c.detector === detector && c.kind === slice);
+export function regressionsOf(baseline: BaselineReport | undefined, detector: string, slice: string, board: 'seen' | 'unseen' | 'both' = 'both'): BaselineCheck[] {
+  return (baseline?.regressions ?? []).filter((c) => c.detector === detector && c.kind === slice && (board === 'both' || (board === 'unseen') === (c.metric === 'unseenAuroc')));
 }
 
-const METRIC_LABEL: Record<BaselineCheck['metric'], string> = { auroc: 'AUROC', tprAt5Fpr: 'TPR@5%FPR' };
+const METRIC_LABEL: Record<BaselineCheck['metric'], string> = { auroc: 'AUROC', tprAt5Fpr: 'TPR@5%FPR', unseenAuroc: 'unseen-kind AUROC' };
 
 export function metricLabel(m: BaselineCheck['metric']): string {
   return METRIC_LABEL[m] ?? m;

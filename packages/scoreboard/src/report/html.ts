@@ -67,12 +67,12 @@ function describe(d: string, slice: string, m: Metrics | undefined, level: numbe
   return `${d} × ${slice}: AUROC ${num(m.auroc)}${ci}, TPR@5%FPR ${num(m.tprAt5Fpr)}, n = ${m.n.pos} misaligned + ${m.n.neg} controls, ${m.cost.errors} errors${reg}`;
 }
 
-function heatmapSpec(board: Scoreboard, baseline: BaselineReport | undefined) {
+function heatmapSpec(board: Scoreboard, baseline: BaselineReport | undefined, unseen = false) {
   const kinds = slices(board);
   const values = board.detectors.flatMap((d) =>
     kinds.map((k) => {
       const m = sliceMetrics(d, k);
-      const regressed = regressionsOf(baseline, d.id, k).map((c) => metricLabel(c.metric));
+      const regressed = regressionsOf(baseline, d.id, k, unseen ? 'unseen' : 'seen').map((c) => metricLabel(c.metric));
       const a = m?.auroc ?? null;
       return {
         detector: d.id,
@@ -218,7 +218,7 @@ function columns(board: Scoreboard, baseline: BaselineReport | undefined): Col[]
       title: `AUROC (Mann–Whitney, ties ½); hover for the ${ciName(board.settings)}`,
       numeric: true,
       get: (d, s, m) => {
-        const reg = regressionsOf(baseline, d.id, s);
+        const reg = regressionsOf(baseline, d.id, s, 'seen');
         return {
           text: num(m?.auroc) + (reg.length ? ' ▼' : ''),
           sort: m?.auroc ?? null,
@@ -357,7 +357,7 @@ export async function renderHtml(board: Scoreboard, baseline?: BaselineReport): 
   const view = unseenView(board);
   let unseenHeat = '';
   if (view && board.detectors.length) {
-    const spec = heatmapSpec(view, undefined);
+    const spec = heatmapSpec(view, baseline, true);
     unseenHeat = await toSvg(spec.spec, 'heatmap-unseen', new Map(spec.values.map((v) => [v.desc, `${v.detector} × ${v.slice}`])));
   }
   const drops = board.detectors.map((d) => `${esc(d.id)} ${num(d.unseenKind?.drop, 3)}`).join(', ');

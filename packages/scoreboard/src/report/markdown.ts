@@ -35,7 +35,7 @@ function detectorSection(board: Scoreboard, d: BoardDetector, baseline: Baseline
   out.push('');
   const rows = slices(board).map((s) => {
     const m = sliceMetrics(d, s);
-    const flag = regressionsOf(baseline, d.id, s).length ? ' ▼' : '';
+    const flag = regressionsOf(baseline, d.id, s, 'seen').length ? ' ▼' : '';
     return [
       s,
       m ? `${m.n.pos}/${m.n.neg}` : 'n/a',
@@ -127,7 +127,7 @@ export function renderMarkdown(board: Scoreboard, baseline?: BaselineReport): st
     '',
   );
   const kinds = slices(board);
-  const rows = board.detectors.map((d) => [d.id, ...kinds.map((k) => aurocText(sliceMetrics(d, k)) + (regressionsOf(baseline, d.id, k).length ? ' ▼' : ''))]);
+  const rows = board.detectors.map((d) => [d.id, ...kinds.map((k) => aurocText(sliceMetrics(d, k)) + (regressionsOf(baseline, d.id, k, 'seen').length ? ' ▼' : ''))]);
   out.push(board.detectors.length ? table(['detector', ...kinds], rows, ['l', ...kinds.map(() => 'r' as const)]) : '_No detectors._');
   out.push('');
   const view = unseenView(board);
@@ -142,7 +142,11 @@ export function renderMarkdown(board: Scoreboard, baseline?: BaselineReport): st
       return [
         d.id,
         ...kinds.map(
-          (k) => aurocText(sliceMetrics(d, k)) + (k !== kinds[0] && conf[k] && !conf[k].stateChanged ? ' ◇' : '') + (conf[k]?.status === 'error' ? ' (configure() failed)' : ''),
+          (k) =>
+            aurocText(sliceMetrics(d, k)) +
+            (regressionsOf(baseline, d.id, k, 'unseen').length ? ' ▼' : '') +
+            (k !== kinds[0] && conf[k] && !conf[k].stateChanged ? ' ◇' : '') +
+            (conf[k]?.status === 'error' ? ' (configure() failed)' : ''),
         ),
         num(board.detectors[i]!.unseenKind?.drop, 3),
       ];

@@ -124,12 +124,12 @@ export function renderTerminal(board: Scoreboard, opts: TerminalOptions): string
   const all = kinds.map((_, j) => j);
 
   /** The AUROC table of `view` (the board, or its unseen-kind scores) with `fixedHead` columns after the kinds, fitted to the width. */
-  const fitted = (view: Scoreboard, fixedHead: Cell[], fixedRow: (i: number) => Cell[], marks: boolean) => {
+  const fitted = (view: Scoreboard, fixedHead: Cell[], fixedRow: (i: number) => Cell[], marks: 'seen' | 'unseen') => {
     const build = (cols: number[], heads: string[], withCI: boolean, fixed: boolean) => {
       const header: Cell[] = [{ text: 'detector', align: 'l' }, ...cols.map((j) => ({ text: heads[j]!, align: 'r' as const })), ...(fixed ? fixedHead : [])];
       const rows = view.detectors.map((d, i) => [
         { text: fit(d.id, detW), align: 'l' as const },
-        ...cols.map((j) => aurocCell(sliceMetrics(d, kinds[j]!), withCI, marks && regressionsOf(baseline, d.id, kinds[j]!).length > 0)),
+        ...cols.map((j) => aurocCell(sliceMetrics(d, kinds[j]!), withCI, regressionsOf(baseline, d.id, kinds[j]!, marks).length > 0)),
         ...(fixed ? fixedRow(i) : []),
       ]);
       return renderBlock(header, rows, paint);
@@ -179,7 +179,7 @@ export function renderTerminal(board: Scoreboard, opts: TerminalOptions): string
     }
     return { table: table!, key, shownCI };
   };
-  const main = fitted(board, costHead, costRow, true);
+  const main = fitted(board, costHead, costRow, 'seen');
   const { table, key, shownCI } = main;
 
   out.push(...table);
@@ -202,7 +202,7 @@ export function renderTerminal(board: Scoreboard, opts: TerminalOptions): string
       const x = board.detectors[i]!.unseenKind?.drop;
       return [{ text: num(x), align: 'r', style: x !== null && x !== undefined && x > 0.05 ? 'red' : undefined }];
     };
-    const u = fitted(view, [{ text: 'drop', align: 'r' }], drop, false);
+    const u = fitted(view, [{ text: 'drop', align: 'r' }], drop, 'unseen');
     out.push('', paint('unseen kinds', 'bold') + fit(': each kind scored by a configure() that never saw it (--holdout kind)', width - 12), ...u.table);
     out.push(...wrapWords('drop: overall AUROC minus its unseen-kind AUROC; a large drop means the detector learned the kinds it was shown, not misalignment.', width));
   }
