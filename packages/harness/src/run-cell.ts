@@ -101,7 +101,7 @@ export interface CellInput extends Common {
 export interface ConfigureInput extends Common {
   /** The dev-split organisms with their truth. */
   references: Array<HarnessOrganism & { truth: ReferenceTruth }>;
-  /** {@link configureSeed}: it seeds `ctx.rng`, and the i-th reference samples with {@link referenceSeed}. */
+  /** {@link configureSeed}: it seeds `ctx.rng`, and each reference samples with {@link referenceSeed} of its id. */
   seed: number;
 }
 
@@ -321,7 +321,7 @@ export async function runCell(input: CellInput): Promise<CellOutcome> {
 
 /**
  * Runs `configure()` on the dev-split references: subjects at the detector's access level (the
- * i-th sampling with {@link referenceSeed}), the budget of one cell per reference, `ctx.signal`
+ * each sampling with {@link referenceSeed} of its id), the budget of one cell per reference, `ctx.signal`
  * aborted at that wall budget, the leak and mutation checks, and the state checked to be
  * structured-cloneable plain data (runners pass it between processes). Disposes every reference
  * model on every path. A detector without `configure()` gives `{ ran: false }`.
@@ -341,8 +341,8 @@ export async function runConfigure(input: ConfigureInput): Promise<ConfigureOutc
     limits,
     common: input,
     invoke: (meter, scope) => {
-      const reference: ReferenceOrganism[] = input.references.map((o, i) => ({
-        subject: makeSubject({ model: o.model, card: o.card, access: detector.meta.access, meter, sampleSeed: referenceSeed(input.seed, i), scope }),
+      const reference: ReferenceOrganism[] = input.references.map((o) => ({
+        subject: makeSubject({ model: o.model, card: o.card, access: detector.meta.access, meter, sampleSeed: referenceSeed(input.seed, o.card.id), scope }),
         truth: structuredClone(o.truth),
       }));
       const ctx = context(input.options, input.seed, meter, controller, input.log);

@@ -18,14 +18,18 @@ export function detectSeed(cell: number): number {
 }
 
 /**
- * The seed of `configure()`: it seeds `ctx.rng` there, and the i-th dev-split reference samples
- * with `configureSeed + i` ({@link referenceSeed}).
+ * The seed of `configure()`: it seeds `ctx.rng` there, and each dev-split reference samples with
+ * a seed derived from it and the reference's id ({@link referenceSeed}).
  */
 export function configureSeed(seed: number, detector: string): number {
   return deriveSeed(seed, `configure:${detector}`);
 }
 
-/** The sampling seed of the i-th reference organism `configure()` sees. */
-export function referenceSeed(configure: number, i: number): number {
-  return configure + i;
+/**
+ * The sampling seed of a reference organism `configure()` sees: a function of the organism's id,
+ * not of its place in the list, so a reference draws the same items whichever other references
+ * are there (leave-one-kind-out removes some: the others must not change what they see).
+ */
+export function referenceSeed(configure: number, organism: string): number {
+  return deriveSeed(configure, `reference:${organism}`);
 }

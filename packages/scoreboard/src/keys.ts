@@ -7,6 +7,13 @@ import type { BoardSettings } from './board.js';
  * format: changing them orphans every cached result.
  */
 
+/**
+ * Bumped when the harness changes what a cell or configure() can return for the same inputs, so
+ * results cached by an earlier version are not reused. 2: dev references sample with a seed of
+ * their id, not of their place in the list (leave-one-kind-out).
+ */
+export const RESULTS_PROTOCOL = 2;
+
 /** What a cell's key takes of its detector. */
 export interface KeyedDetector {
   id: string;
@@ -19,6 +26,7 @@ export interface KeyedDetector {
 /** The content key of one cell: it changes exactly when the cell's result could. */
 export function cellKey(d: KeyedDetector, o: { id: string; weights: string }, s: Pick<BoardSettings, 'seed' | 'budget' | 'backend'>): string {
   return contentHash({
+    protocol: RESULTS_PROTOCOL,
     detector: d.id,
     version: d.version,
     options: d.optionsHash,
@@ -33,7 +41,17 @@ export function cellKey(d: KeyedDetector, o: { id: string; weights: string }, s:
 
 /** The key of a detector's configure() record and cached state: it also changes with the zoo. */
 export function detectorKey(d: KeyedDetector, s: Pick<BoardSettings, 'seed' | 'budget' | 'backend'>, specHash: string): string {
-  return contentHash({ detector: d.id, version: d.version, options: d.optionsHash, code: d.codeHash, seed: s.seed, budget: s.budget, backend: s.backend, zoo: specHash });
+  return contentHash({
+    protocol: RESULTS_PROTOCOL,
+    detector: d.id,
+    version: d.version,
+    options: d.optionsHash,
+    code: d.codeHash,
+    seed: s.seed,
+    budget: s.budget,
+    backend: s.backend,
+    zoo: specHash,
+  });
 }
 
 /**

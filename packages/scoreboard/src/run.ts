@@ -290,6 +290,7 @@ export async function runScoreboard(o: ScoreboardOptions): Promise<ScoreboardRes
         schedule: (task) => slots.run(di, task),
         holdouts: held,
         isDone,
+        recorded: (key) => existing.configures.get(key),
         onHoldout: (h) => {
           toRun += h.toRun;
           heldKeys.push(...h.cells.map((c) => c.key));

@@ -1,3 +1,4 @@
+import { createHash, type Hash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -273,6 +274,8 @@ export interface RunPreparedOptions {
   holdouts?: Array<{ kind: string; cells: CellTask[] }>;
   /** Whether results.jsonl already has a (held-out) cell or configure record: those are not redone. */
   isDone?: (key: string) => boolean;
+  /** The configure record results.jsonl holds under a key, if any. */
+  recorded?: (key: string) => ConfigureRecord | undefined;
   /** Progress: a held-out kind's configure() is done; `cells` are its keyed cells, `toRun` of them run now. */
   onHoldout?: (h: HoldoutOutcome) => void;
 }
@@ -290,9 +293,89 @@ export interface HoldoutOutcome {
   toRun: number;
 }
 
-/** The hash a held-out state is compared and keyed by: its v8 serialisation (`error` for a failed configure()). */
-function stateHash(conf: DetectorRun['configure'], state: unknown): string {
-  return conf?.status === 'error' ? 'error' : sha256(serialize(state ?? null)).slice(0, 16);
+/**
+ * The hash a held-out state is compared and keyed by (`error` for a failed configure()): a
+ * canonical digest of its content. Not the v8 serialisation, which also encodes how V8 happens to
+ * store a value (a small integer or a double, a packed or holey array), so two equal states could
+ * hash apart.
+ */
+export function stateHash(conf: DetectorRun['configure'], state: unknown): string {
+  if (conf?.status === 'error') return 'error';
+  const h = createHash('sha256');
+  digestValue(state, h, new Map());
+  return h.digest('hex').slice(0, 16);
+}
+
+/** Feeds a structured-cloneable value to `h` in a canonical form: equal content, equal bytes. */
+function digestValue(x: unknown, h: Hash, seen: Map<object, number>): void {
+  switch (typeof x) {
+    case 'number':
+      h.update(`n${Object.is(x, -0) ? '-0' : String(x)};`);
+      return;
+    case 'string':
+      h.update(`s${x.length}:`).update(x);
+      return;
+    case 'boolean':
+      h.update(x ? 'T' : 'F');
+      return;
+    case 'bigint':
+      h.update(`b${x.toString()};`);
+      return;
+    case 'undefined':
+      h.update('u');
+      return;
+    case 'object':
+      break;
+    default:
+      // Functions and symbols never reach here: stateIssues refuses them before a state is kept.
+      h.update(`?${typeof x};`);
+      return;
+  }
+  if (x === null) {
+    h.update('z');
+    return;
+  }
+  const ref = seen.get(x);
+  if (ref !== undefined) {
+    h.update(`r${ref};`);
+    return;
+  }
+  seen.set(x, seen.size);
+  if (ArrayBuffer.isView(x)) {
+    h.update(`v${x.constructor.name}:${x.byteLength}:`).update(new Uint8Array(x.buffer, x.byteOffset, x.byteLength));
+  } else if (x instanceof ArrayBuffer) {
+    h.update(`B${x.byteLength}:`).update(new Uint8Array(x));
+  } else if (Array.isArray(x)) {
+    h.update(`a${x.length}[`);
+    for (let i = 0; i < x.length; i++) {
+      if (i in x) digestValue(x[i], h, seen);
+      else h.update('_');
+    }
+    h.update(']');
+  } else if (x instanceof Map) {
+    h.update(`M${x.size}{`);
+    for (const [k, v] of x) {
+      digestValue(k, h, seen);
+      digestValue(v, h, seen);
+    }
+    h.update('}');
+  } else if (x instanceof Set) {
+    h.update(`S${x.size}{`);
+    for (const v of x) digestValue(v, h, seen);
+    h.update('}');
+  } else if (x instanceof Date) {
+    h.update(`d${x.getTime()};`);
+  } else if (x instanceof RegExp) {
+    h.update(`x${x.source}/${x.flags};`);
+  } else {
+    const keys = Object.keys(x).sort();
+    h.update(`o${keys.length}{`);
+    for (const k of keys) {
+      h.update(`${k.length}:`).update(k);
+      digestValue((x as Record<string, unknown>)[k], h, seen);
+    }
+    h.update('}');
+  }
 }
 
 /**
@@ -450,8 +533,12 @@ export async function runPrepared(p: PreparedDetector, o: RunPreparedOptions): P
             return { holdout: h.kind, stateHash: hash, stateChanged: hash !== fullHash };
           };
           const c = await configureOnce(key, h.kind, fields, (r, s) => {
-            // A state from the cache whose record results.jsonl lacks (the file was replaced): record it again.
-            if (o.results && key && !o.isDone?.(key)) append({ type: 'configure', key, detector: meta.name, status: r.status, seconds: r.seconds ?? 0, ...fields(r, s) });
+            // A state from the cache whose record results.jsonl lacks (the file was replaced), or
+            // records otherwise (an older hash): record it again; the latest line counts.
+            const want = fields(r, s);
+            const have = key ? o.recorded?.(key) : undefined;
+            if (o.results && key && (have?.stateHash !== want.stateHash || have.stateChanged !== want.stateChanged))
+              append({ type: 'configure', key, detector: meta.name, status: r.status, seconds: r.seconds ?? 0, ...want });
           });
           const f = fields(c.result, c.state);
           const cells = f.stateChanged ? h.cells.map((x) => ({ organism: x.organism, key: holdoutCellKey(x.key, f.stateHash) })) : [];

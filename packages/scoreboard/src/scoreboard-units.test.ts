@@ -15,7 +15,7 @@ import { buildBoard } from './board.js';
 import type { TestOrganism } from './test-split.js';
 import { mergeShards } from './merge.js';
 import { parseShard, type ManifestDetector, type RunManifest } from './run.js';
-import { budgetOf } from './runner.js';
+import { budgetOf, stateHash } from './runner.js';
 
 const pkgDir = fileURLToPath(new URL('..', import.meta.url));
 let tmp: string;
@@ -473,5 +473,25 @@ describe('buildBoard with settings.holdout: kind (unseenKind)', () => {
     const plain = { ...d, hasConfigure: false };
     const b = buildBoard({ ...manifest, detectors: [plain] }, organisms, cells, new Map(), timing).detectors[0]!;
     expect(b.unseenKind).toMatchObject({ auroc: b.overall.auroc, aurocCI: b.overall.aurocCI, drop: 0, byKind: b.byKind, configure: {} });
+  });
+});
+
+describe('stateHash: a canonical digest of a configure() state', () => {
+  const ok = { status: 'ok' as const };
+  it('equal content hashes equal however V8 stores it (a computed 0 or a literal, double or small-integer arrays, key order, a clone)', () => {
+    const computed = { t: Math.round(0.00004 * 1e4) / 1e4, xs: [0.5 * 2, 2.5 - 0.5, 3], dev: [{ kind: 'a', stat: 0 }], m: new Map([['k', new Float32Array([1, 2])]]) };
+    const literal = { m: new Map([['k', new Float32Array([1, 2])]]), dev: [{ stat: 0, kind: 'a' }], xs: [1, 2, 3], t: 0 };
+    expect(stateHash(ok, computed)).toBe(stateHash(ok, literal));
+    expect(stateHash(ok, structuredClone(computed))).toBe(stateHash(ok, computed));
+  });
+  it('different content hashes apart; a failed configure() is `error`', () => {
+    const base = { xs: [1, 2, 3], f: new Float64Array([0]) };
+    const h = stateHash(ok, base);
+    expect(stateHash(ok, { ...base, xs: [1, 2, 4] })).not.toBe(h);
+    expect(stateHash(ok, { ...base, f: new Float64Array([-0]) })).not.toBe(h);
+    expect(stateHash(ok, { ...base, f: new Float32Array([0]) })).not.toBe(h);
+    expect(stateHash(ok, { xs: [1, 2, 3] })).not.toBe(h);
+    expect(stateHash(ok, '1')).not.toBe(stateHash(ok, 1));
+    expect(stateHash({ status: 'error' }, base)).toBe('error');
   });
 });
