@@ -16,6 +16,7 @@ const repo = resolve(here, '../../..');
 const smoke = join(repo, 'fixtures/zoo-smoke');
 const fuzz = join(repo, 'fixtures/detectors/filler-fuzz.js');
 const flaky = resolve(here, '../fixtures/flaky.js');
+const calibrated = resolve(here, '../fixtures/calibrated.js');
 
 interface Result {
   code: number;
@@ -245,6 +246,54 @@ describe('sandtrap scoreboard --holdout kind (leave-one-kind-out)', () => {
     const html = await readFile(join(out, 'scoreboard.html'), 'utf8');
     expect(html).toMatch(/id="view-unseen"/);
     expect(html).toMatch(/<figure id="heatmap-unseen">/);
+  });
+});
+
+describe('--holdout kind: kill part-way, rerun', () => {
+  it('finishes with the same board as an uninterrupted run, redoing no finished cell or configure()', async () => {
+    const config = join(tmp, 'holdout-slow.config.json');
+    await writeFile(config, JSON.stringify({ zoo, detectors: [[calibrated, { sleepMs: 300 }]], workers: 1, holdout: 'kind' }));
+    const out = join(tmp, 'holdout-killed');
+    // 8 ordinary cells, then per held-out kind (2) its 2 organisms and the 4 controls: 20 in all.
+    const TOTAL = 8 + 2 * 6;
+    const child = spawn(process.execPath, [bin, 'scoreboard', '--config', config, '--out', out], { cwd: repo, detached: true, stdio: 'ignore', env: { ...process.env, CI: '1' } });
+    const t0 = Date.now();
+    let before: { key: string }[] = [];
+    while (Date.now() - t0 < 180_000) {
+      await new Promise((r) => setTimeout(r, 200));
+      before = existsSync(join(out, 'results.jsonl')) ? await cellLines(out) : [];
+      if (before.length >= 11) break;
+    }
+    process.kill(-child.pid!, 'SIGKILL');
+    await new Promise((r) => setTimeout(r, 300));
+    before = await cellLines(out);
+    expect(before.length).toBeGreaterThanOrEqual(11);
+    expect(before.length).toBeLessThan(TOTAL);
+    const configures = async () =>
+      (await readFile(join(out, 'results.jsonl'), 'utf8'))
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => JSON.parse(l) as { type: string; key: string })
+        .filter((r) => r.type === 'configure');
+    const confBefore = await configures();
+
+    const rerun = await cli(['scoreboard', '--config', config, '--out', out, '--json']);
+    expect(rerun.code, rerun.stderr).toBe(0);
+    expect(JSON.parse(rerun.stdout)).toMatchObject({ ran: TOTAL - before.length, reused: 8 });
+    const after = await cellLines(out);
+    expect(after).toHaveLength(TOTAL);
+    expect(new Set(after.map((r) => r.key)).size).toBe(TOTAL);
+    expect(after.slice(0, before.length)).toEqual(before);
+    // Every configure() that finished before the kill was reused from state/, not run again.
+    const confAfter = await configures();
+    expect(confAfter.slice(0, confBefore.length)).toEqual(confBefore);
+    expect(new Set(confAfter.map((r) => r.key)).size).toBe(confAfter.length);
+
+    const clean = await cli(['scoreboard', '--config', config, '--out', join(tmp, 'holdout-uninterrupted')]);
+    expect(clean.code, clean.stderr).toBe(0);
+    const board = await readJson<{ detectors: { unseenKind?: { configure: Record<string, { stateChanged: boolean }> } }[] }>(join(out, 'scoreboard.json'));
+    expect(Object.values(board.detectors[0]!.unseenKind!.configure).every((c) => c.stateChanged)).toBe(true);
+    expect(stripTiming(board as unknown as Json)).toEqual(stripTiming(await readJson(join(tmp, 'holdout-uninterrupted', 'scoreboard.json'))));
   });
 });
 
