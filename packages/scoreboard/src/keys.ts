@@ -23,35 +23,19 @@ export interface KeyedDetector {
   codeHash: string;
 }
 
+/** What both keys take of a detector and the run's settings (contentHash sorts the keys: order is free). */
+function keyed(d: KeyedDetector, s: Pick<BoardSettings, 'seed' | 'budget' | 'backend'>) {
+  return { protocol: RESULTS_PROTOCOL, detector: d.id, version: d.version, options: d.optionsHash, code: d.codeHash, seed: s.seed, budget: s.budget, backend: s.backend };
+}
+
 /** The content key of one cell: it changes exactly when the cell's result could. */
 export function cellKey(d: KeyedDetector, o: { id: string; weights: string }, s: Pick<BoardSettings, 'seed' | 'budget' | 'backend'>): string {
-  return contentHash({
-    protocol: RESULTS_PROTOCOL,
-    detector: d.id,
-    version: d.version,
-    options: d.optionsHash,
-    code: d.codeHash,
-    organism: o.id,
-    weights: o.weights,
-    seed: s.seed,
-    budget: s.budget,
-    backend: s.backend,
-  });
+  return contentHash({ ...keyed(d, s), organism: o.id, weights: o.weights });
 }
 
 /** The key of a detector's configure() record and cached state: it also changes with the zoo. */
 export function detectorKey(d: KeyedDetector, s: Pick<BoardSettings, 'seed' | 'budget' | 'backend'>, specHash: string): string {
-  return contentHash({
-    protocol: RESULTS_PROTOCOL,
-    detector: d.id,
-    version: d.version,
-    options: d.optionsHash,
-    code: d.codeHash,
-    seed: s.seed,
-    budget: s.budget,
-    backend: s.backend,
-    zoo: specHash,
-  });
+  return contentHash({ ...keyed(d, s), zoo: specHash });
 }
 
 /**

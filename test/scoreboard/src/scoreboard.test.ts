@@ -75,6 +75,19 @@ const cellLines = async (out: string) =>
     .map((l) => JSON.parse(l) as { type: string; key: string })
     .filter((r) => r.type === 'cell');
 
+/** Starts `scoreboard --config config --out out`, SIGKILLs its process group once results.jsonl holds `cells` cell lines, and returns them. */
+async function killAfterCells(config: string, out: string, cells: number): Promise<{ key: string }[]> {
+  const child = spawn(process.execPath, [bin, 'scoreboard', '--config', config, '--out', out], { cwd: repo, detached: true, stdio: 'ignore', env: { ...process.env, CI: '1' } });
+  const t0 = Date.now();
+  while (Date.now() - t0 < 180_000) {
+    await new Promise((r) => setTimeout(r, 200));
+    if (existsSync(join(out, 'results.jsonl')) && (await cellLines(out)).length >= cells) break;
+  }
+  process.kill(-child.pid!, 'SIGKILL');
+  await new Promise((r) => setTimeout(r, 300));
+  return cellLines(out);
+}
+
 let tmp: string;
 let zoo: string;
 const detectors = `random,metadata-leak,${fuzz}`;
@@ -256,17 +269,7 @@ describe('--holdout kind: kill part-way, rerun', () => {
     const out = join(tmp, 'holdout-killed');
     // 8 ordinary cells, then per held-out kind (2) its 2 organisms and the 4 controls: 20 in all.
     const TOTAL = 8 + 2 * 6;
-    const child = spawn(process.execPath, [bin, 'scoreboard', '--config', config, '--out', out], { cwd: repo, detached: true, stdio: 'ignore', env: { ...process.env, CI: '1' } });
-    const t0 = Date.now();
-    let before: { key: string }[] = [];
-    while (Date.now() - t0 < 180_000) {
-      await new Promise((r) => setTimeout(r, 200));
-      before = existsSync(join(out, 'results.jsonl')) ? await cellLines(out) : [];
-      if (before.length >= 11) break;
-    }
-    process.kill(-child.pid!, 'SIGKILL');
-    await new Promise((r) => setTimeout(r, 300));
-    before = await cellLines(out);
+    const before = await killAfterCells(config, out, 11);
     expect(before.length).toBeGreaterThanOrEqual(11);
     expect(before.length).toBeLessThan(TOTAL);
     const configures = async () =>
@@ -329,17 +332,7 @@ describe('kill part-way, rerun', () => {
     const config = join(tmp, 'slow.config.json');
     await writeFile(config, JSON.stringify({ zoo, detectors: [[fuzz, { sleepMs: 800 }]], workers: 1 }));
     const out = join(tmp, 'killed');
-    const child = spawn(process.execPath, [bin, 'scoreboard', '--config', config, '--out', out], { cwd: repo, detached: true, stdio: 'ignore', env: { ...process.env, CI: '1' } });
-    const t0 = Date.now();
-    let before: { key: string }[] = [];
-    while (Date.now() - t0 < 120_000) {
-      await new Promise((r) => setTimeout(r, 200));
-      before = existsSync(join(out, 'results.jsonl')) ? await cellLines(out) : [];
-      if (before.length >= 2) break;
-    }
-    process.kill(-child.pid!, 'SIGKILL');
-    await new Promise((r) => setTimeout(r, 300));
-    before = await cellLines(out);
+    const before = await killAfterCells(config, out, 2);
     expect(before.length).toBeGreaterThanOrEqual(2);
     expect(before.length).toBeLessThan(8);
     expect(existsSync(join(out, 'scoreboard.json'))).toBe(false);
