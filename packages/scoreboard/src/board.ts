@@ -202,7 +202,7 @@ export function buildBoard(
     const boardCells: BoardCell[] = [];
     const summary: SummaryCell[] = [];
     for (const org of organisms) {
-      const r = cells.get(cellKey(d, org, settings));
+      const r = cells.get(cellKey(d, org, settings, manifest.zoo.devHash ?? ''));
       if (!r) {
         missing.push(`${d.id} × ${org.id}`);
         continue;
@@ -214,7 +214,7 @@ export function buildBoard(
     const opts = { ci: settings.ci ?? ('bootstrap' as const), resamples: settings.resamples, seed: settings.seed, level: settings.level };
     const s = summarise(summary, opts);
     const conf = configures.get(d.key);
-    const unseen = settings.holdout === 'kind' ? unseenKind(d, organisms, cells, configures, settings, s.overall, missing) : undefined;
+    const unseen = settings.holdout === 'kind' ? unseenKind(d, organisms, cells, configures, settings, manifest.zoo.devHash ?? '', s.overall, missing) : undefined;
     return {
       id: d.id,
       ref: d.ref,
@@ -262,6 +262,7 @@ function unseenKind(
   cells: ReadonlyMap<string, CellRecord>,
   configures: ReadonlyMap<string, ConfigureRecord>,
   settings: BoardSettings,
+  dev: string,
   seen: Metrics | undefined,
   missing: string[],
 ): UnseenKind {
@@ -280,7 +281,7 @@ function unseenKind(
     }
     if (rec) configure[kind] = { status: rec.status, ...(rec.message ? { message: rec.message } : {}), stateChanged: rec.stateChanged === true };
     const key = (org: TestOrganism) => {
-      const k = cellKey(d, org, settings);
+      const k = cellKey(d, org, settings, dev);
       return rec?.stateChanged ? holdoutCellKey(k, rec.stateHash ?? 'error') : k;
     };
     const slice: SummaryCell[] = [];

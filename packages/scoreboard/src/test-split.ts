@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { readCard, readTruth, readZooIndex, SandtrapError } from '@sandtrap/core';
+import { contentHash, readCard, readTruth, readZooIndex, SandtrapError, type ZooIndex } from '@sandtrap/core';
 
 /** A test-split organism with what scoring needs of its card and truth. */
 export interface TestOrganism {
@@ -50,4 +50,18 @@ export async function testOrganisms(zoo: string): Promise<{ index: Awaited<Retur
     );
   }
   return { index, organisms };
+}
+
+/**
+ * A hash of a zoo's dev split — each dev organism's id and weights hash — for the result keys: a
+ * cell's result depends on the state configure() learned from these organisms, so a zoo whose
+ * dev split was rebuilt (or swapped) reruns its cells even when its test organisms are the same.
+ */
+export async function devSplitHash(zoo: string, index: Pick<ZooIndex, 'organisms'>): Promise<string> {
+  const ids = index.organisms
+    .filter((o) => o.split === 'dev')
+    .map((o) => o.id)
+    .sort(ordinal);
+  const weights = await Promise.all(ids.map(async (id) => (await readCard(join(zoo, 'organisms', id))).files['weights.bin'].sha256));
+  return contentHash(ids.map((id, i) => [id, weights[i]]));
 }
