@@ -9,7 +9,7 @@ import { pooledAuroc, pooledAurocCI, type PooledGroup } from './statistics.js';
 import type { CellRecord, ConfigureRecord } from './results.js';
 import type { RunManifest } from './run.js';
 import type { CiMethod } from './statistics.js';
-import { summarise, summaryCell, type Metrics, type SummaryCell, type TriggerLike } from './summaries.js';
+import { summarise, summaryCell, type Metrics, type SummariseOptions, type SummaryCell, type TriggerLike } from './summaries.js';
 import { ordinal, type TestOrganism } from './test-split.js';
 
 /**
@@ -198,11 +198,13 @@ export function buildBoard(
     controlKinds: [...new Set(organisms.filter((x) => !x.misaligned).map((x) => x.kind))].sort(ordinal),
   };
   const missing: string[] = [];
+  const opts = { ci: settings.ci ?? ('bootstrap' as const), resamples: settings.resamples, seed: settings.seed, level: settings.level };
+  const dev = manifest.zoo.devHash ?? '';
   const detectors = manifest.detectors.map((d): BoardDetector => {
     const boardCells: BoardCell[] = [];
     const summary: SummaryCell[] = [];
     for (const org of organisms) {
-      const r = cells.get(cellKey(d, org, settings, manifest.zoo.devHash ?? ''));
+      const r = cells.get(cellKey(d, org, settings, dev));
       if (!r) {
         missing.push(`${d.id} × ${org.id}`);
         continue;
@@ -211,10 +213,9 @@ export function buildBoard(
       summary.push(c.summary);
       boardCells.push(c.cell);
     }
-    const opts = { ci: settings.ci ?? ('bootstrap' as const), resamples: settings.resamples, seed: settings.seed, level: settings.level };
     const s = summarise(summary, opts);
     const conf = configures.get(d.key);
-    const unseen = settings.holdout === 'kind' ? unseenKind(d, organisms, cells, configures, settings, manifest.zoo.devHash ?? '', s.overall, missing) : undefined;
+    const unseen = settings.holdout === 'kind' ? unseenKind(d, organisms, zoo.kinds, cells, configures, settings, dev, opts, s.overall, missing) : undefined;
     return {
       id: d.id,
       ref: d.ref,
@@ -259,15 +260,15 @@ const orNull = (x: number): number | null => (Number.isFinite(x) ? x : null);
 function unseenKind(
   d: RunManifest['detectors'][number],
   organisms: readonly TestOrganism[],
+  kinds: readonly string[],
   cells: ReadonlyMap<string, CellRecord>,
   configures: ReadonlyMap<string, ConfigureRecord>,
   settings: BoardSettings,
   dev: string,
+  opts: SummariseOptions & { ci: CiMethod },
   seen: Metrics | undefined,
   missing: string[],
 ): UnseenKind {
-  const opts = { ci: settings.ci ?? ('bootstrap' as const), resamples: settings.resamples, seed: settings.seed, level: settings.level };
-  const kinds = [...new Set(organisms.filter((x) => x.misaligned).map((x) => x.kind))].sort(ordinal);
   const controls = organisms.filter((x) => !x.misaligned);
   const byKind: Record<string, Metrics> = {};
   const configure: UnseenKind['configure'] = {};

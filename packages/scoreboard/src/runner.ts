@@ -525,13 +525,17 @@ export async function runPrepared(p: PreparedDetector, o: RunPreparedOptions): P
     const ordinary = runCells(o.cells, state, run.configure);
     // Leave-one-kind-out: each held-out kind's configure() and, when its state differs from the
     // ordinary one, its cells again with that state. A detector without configure() has one state.
+    const fullHash = p.hasConfigure && o.holdouts?.length ? stateHash(run.configure, state) : '';
     const holdouts = p.hasConfigure
       ? (o.holdouts ?? []).map(async (h) => {
-          const fullHash = stateHash(run.configure, state);
           const key = o.results ? holdoutConfigureKey(o.results.configureKey, h.kind) : undefined;
+          // The record and the cells need the same digest of the same state: computed once.
+          let memo: { state: unknown; status: string; f: { holdout: string; stateHash: string; stateChanged: boolean } } | undefined;
           const fields = (c: NonNullable<DetectorRun['configure']>, s: unknown) => {
+            if (memo && memo.state === s && memo.status === c.status) return memo.f;
             const hash = stateHash(c, s);
-            return { holdout: h.kind, stateHash: hash, stateChanged: hash !== fullHash };
+            memo = { state: s, status: c.status, f: { holdout: h.kind, stateHash: hash, stateChanged: hash !== fullHash } };
+            return memo.f;
           };
           const c = await configureOnce(key, h.kind, fields, (r, s) => {
             // A state from the cache whose record results.jsonl lacks (the file was replaced), or
