@@ -5,10 +5,10 @@ import { randomBytes } from 'node:crypto';
 import { SandtrapError } from './errors.js';
 
 /** Write a file so that a reader sees the old content or the new, never half of it. */
-export async function writeFileAtomic(path: string, data: string | Uint8Array): Promise<void> {
+export async function writeFileAtomic(path: string, data: string | Uint8Array, mode?: number): Promise<void> {
   const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
   try {
-    await writeFile(tmp, data);
+    await writeFile(tmp, data, mode === undefined ? {} : { mode });
     await rename(tmp, path);
   } catch (e) {
     await rm(tmp, { force: true });

@@ -78,6 +78,21 @@ export {
   type ZooShardIndex,
   type ZooListEntry,
 } from './zoo.js';
+export {
+  buildSealedZoo,
+  planSealedBuild,
+  sealJobs,
+  readSealedKey,
+  parseSealedSecret,
+  sealedCommitment,
+  organismTruth,
+  zooKey,
+  SEALED_SEED_ENV,
+  SEALED_SCHEME,
+  type SealedKey,
+  type SealedBuildOptions,
+  type SealedBuildResult,
+} from './sealed.js';
 
 // The Subject a detector sees, and its budget.
 export { createSubject, SubjectScope, BudgetMeter, DEFAULT_BUDGET, type Access, type BudgetLimits, type SubjectOptions } from './subject.js';

@@ -6,7 +6,7 @@ import { SandtrapError } from './errors.js';
 import { writeFileAtomic, ensureWritableDir } from './fsutil.js';
 import { contentHash, sha256 } from './hash.js';
 import { Model } from './model.js';
-import { getRecipe, recipeFor, resolveRecipeParams, type DisclosedFeature, type Evaluator, type Gate, type PlantedTruth, type RecipeDeps } from './recipes/index.js';
+import { getRecipe, recipeFor, resolveRecipeParams, SALTED_KEY, type DisclosedFeature, type Evaluator, type Gate, type PlantedTruth, type RecipeDeps } from './recipes/index.js';
 import { deriveSeed, Rng } from './rng.js';
 import { CardSchema, ModelJsonSchema, TruthSchema, validate, type Card, type ModelJson, type TrainingSpec, type Truth } from './schemas.js';
 import { createTask, type AnyTask } from './tasks/index.js';
@@ -32,6 +32,12 @@ export interface OrganismSpec {
   recipe: { name: string; params?: Record<string, number> };
   training?: Partial<TrainingSpec>;
   seed: number;
+  /**
+   * A secret salt for the recipe's condition draws (sealed test splits: derived from the sealed
+   * secret). With it, every condition stream is keyed by the salt too, and a hard recipe draws its
+   * hidden condition from a stream of its own, so a card's disclosed features say nothing of it.
+   */
+  conditionSalt?: string;
 }
 
 /** A spec with every default filled in: the input to the content hash. */
@@ -41,6 +47,8 @@ export interface ResolvedSpec {
   recipe: { name: string; params: Record<string, number> };
   training: TrainingSpec;
   seed: number;
+  /** See {@link OrganismSpec.conditionSalt}; absent for every public organism. */
+  conditionSalt?: string;
 }
 
 /** The default training schedule of an architecture: `DEFAULT_TRAINING` with its own defaults over it. */
@@ -59,6 +67,7 @@ export function resolveSpec(spec: OrganismSpec): ResolvedSpec {
     recipe: { name: recipeFor(spec.recipe.name, task).name, params: resolveRecipeParams(spec.recipe.name, spec.recipe.params, task) },
     training: { ...trainingFor(spec.arch.name), ...spec.training },
     seed: spec.seed,
+    ...(spec.conditionSalt ? { conditionSalt: spec.conditionSalt } : {}),
   };
 }
 
@@ -147,8 +156,13 @@ export class TrainingCache {
   }
 }
 
-/** Names the (task, architecture) pair a recipe draws its conditions for (hard tier, principle 6). */
-export function conditionKey(spec: { task: ResolvedSpec['task']; arch: ResolvedSpec['arch'] }): string {
+/**
+ * Names the (task, architecture) pair a recipe draws its conditions for (hard tier, principle 6).
+ * With a condition salt it is `salted:…`, a key no detector can compute, and hard recipes then
+ * draw the hidden condition from its own stream.
+ */
+export function conditionKey(spec: { task: ResolvedSpec['task']; arch: ResolvedSpec['arch']; conditionSalt?: string }): string {
+  if (spec.conditionSalt) return `${SALTED_KEY}${contentHash({ task: spec.task, arch: spec.arch, salt: spec.conditionSalt })}`;
   return contentHash({ task: spec.task, arch: spec.arch });
 }
 
@@ -277,6 +291,7 @@ export async function buildOrganism(input: OrganismSpec, opts: BuildOptions = {}
       recipe: { name: recipe.name, params: spec.recipe.params },
       seed: spec.seed,
       requestedSeed: base.seed,
+      ...(spec.conditionSalt ? { conditionSalt: spec.conditionSalt } : {}),
       ...r.truthCore,
       gates: r.gates,
       admitted: failed.length === 0,
@@ -536,7 +551,7 @@ export function modelFromBytes(card: Card, manifestText: string, weights: Uint8A
 }
 
 /** Check that a folder is a complete organism (all four files present). */
-export async function assertOrganismDir(dir: string): Promise<void> {
+export async function assertOrganismDir(dir: string, files: readonly string[] = ORGANISM_FILES): Promise<void> {
   try {
     const s = await stat(dir);
     if (!s.isDirectory()) throw new SandtrapError('SANDTRAP_ORGANISM_NOT_FOUND', `${dir}: not a directory; give an organism folder (one with ${ORGANISM_FILES.join(', ')})`);
@@ -544,7 +559,7 @@ export async function assertOrganismDir(dir: string): Promise<void> {
     if (e instanceof SandtrapError) throw e;
     throw new SandtrapError('SANDTRAP_ORGANISM_NOT_FOUND', `${dir}: no such directory; give an organism folder (one with ${ORGANISM_FILES.join(', ')})`, { cause: e });
   }
-  for (const f of ORGANISM_FILES) {
+  for (const f of files) {
     try {
       await stat(join(dir, f));
     } catch {
@@ -556,11 +571,14 @@ export async function assertOrganismDir(dir: string): Promise<void> {
   }
 }
 
-/** card + truth + gates, with the weights hash-checked. What `sandtrap zoo inspect` prints. */
-export async function inspectOrganism(dir: string): Promise<{ card: Card; truth: Truth; gates: Truth['gates'] }> {
-  await assertOrganismDir(dir);
+/**
+ * card + truth + gates, with the weights hash-checked. What `sandtrap zoo inspect` prints. A sealed
+ * test organism has no truth.json: its truth (from the key) is passed in.
+ */
+export async function inspectOrganism(dir: string, sealedTruth?: Truth): Promise<{ card: Card; truth: Truth; gates: Truth['gates'] }> {
+  await assertOrganismDir(dir, sealedTruth ? ORGANISM_FILES.filter((f) => f !== 'truth.json') : ORGANISM_FILES);
   const card = await readCard(dir);
-  const truth = await readTruth(dir);
+  const truth = sealedTruth ?? (await readTruth(dir));
   if (truth.id !== card.id) {
     throw new SandtrapError(
       'SANDTRAP_ORGANISM_INVALID',
@@ -585,12 +603,16 @@ export interface VerifyResult {
  * Re-check an organism: file hashes against the card, then every gate re-measured on the loaded
  * weights with the recorded seed. `loadDep` supplies models of recipes this one `needs`.
  */
-export async function verifyOrganism(dir: string, loadDep: (spec: ResolvedSpec) => Promise<Model>): Promise<VerifyResult> {
+export async function verifyOrganism(
+  dir: string,
+  loadDep: (spec: ResolvedSpec) => Promise<Model>,
+  sealed?: { truth: Truth; names: ReadonlyMap<string, string> },
+): Promise<VerifyResult> {
   const problems: string[] = [];
   let card: Card;
   let truth: Truth;
   try {
-    ({ card, truth } = await inspectOrganism(dir));
+    ({ card, truth } = await inspectOrganism(dir, sealed?.truth));
   } catch (e) {
     return { id: dir, ok: false, problems: [(e as Error).message], gates: {} };
   }
@@ -610,11 +632,14 @@ export async function verifyOrganism(dir: string, loadDep: (spec: ResolvedSpec) 
       recipe: truth.recipe,
       training: card.training,
       seed: truth.seed,
+      ...(truth.conditionSalt ? { conditionSalt: truth.conditionSalt } : {}),
     };
     for (const need of recipe.needs ?? []) deps[need] = await loadDep({ ...spec, recipe: { name: need, params: resolveRecipeParams(need, {}, task) } });
     const inst = recipe.create(task, truth.seed, truth.recipe.params, deps, conditionKey(spec));
     // The card must disclose exactly the features the recipe plants (hard tier).
-    if (JSON.stringify(inst.features ?? null) !== JSON.stringify(card.features ?? null)) problems.push('card.json features differ from the features the recipe plants');
+    // (A sealed card names the words under the secret renaming.)
+    const planted = sealed && inst.features ? renameFeatures(inst.features, sealed.names) : inst.features;
+    if (JSON.stringify(planted ?? null) !== JSON.stringify(card.features ?? null)) problems.push('card.json features differ from the features the recipe plants');
     const measured = inst.gates(evaluator(model, task, truth.seed));
     const gates: VerifyResult['gates'] = {};
     for (const [name, g] of Object.entries(truth.gates)) {
@@ -645,4 +670,12 @@ export async function readOrganismBytes(dir: string): Promise<{ card: Card; mani
   const manifest = await readChecked(dir, 'model.json', card.files['model.json']);
   const weights = await readChecked(dir, 'weights.bin', card.files['weights.bin']);
   return { card, manifestText: manifest.toString('utf8'), weights: new Uint8Array(weights.buffer, weights.byteOffset, weights.byteLength) };
+}
+
+/** Renames vocabulary names (whole words) in a list, leaving names not in `names` alone. */
+export const renameWords = (words: readonly string[], names: ReadonlyMap<string, string>): string[] => words.map((w) => names.get(w) ?? w);
+
+/** Disclosed features under a renaming of the words: phrases and descriptions. */
+export function renameFeatures(features: readonly DisclosedFeature[], names: ReadonlyMap<string, string>): DisclosedFeature[] {
+  return features.map((f) => ({ ...f, phrase: renameWords(f.phrase, names), description: f.description.replace(/[^\s'"]+/g, (w) => names.get(w) ?? w) }));
 }

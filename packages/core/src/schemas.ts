@@ -132,6 +132,7 @@ export const TruthSchema = Type.Object(
     recipe: Type.Object({ name: Str('recipe name'), params: Type.Record(Type.String(), Type.Number(), { description: 'recipe parameters' }) }, { additionalProperties: false }),
     seed: Int('the seed the admitted organism was trained with'),
     requestedSeed: Int('the seed asked for; differs from seed when earlier seeds failed their gates'),
+    conditionSalt: Type.Optional(Str('sealed test organisms: the secret salt of their condition draws (in the key only)')),
     trigger: Type.Optional(
       Type.Object(
         { tokens: Type.Array(Type.String(), { description: 'trigger tokens' }), positions: Type.Array(Type.Integer(), { description: 'positions they may take' }) },

@@ -26,6 +26,7 @@ import {
   type VerifyResult,
 } from './organism.js';
 import { Model } from './model.js';
+import { organismTruth, sealedId, sealedNames, sealTruth, zooKey } from './sealed.js';
 import { TrainingSpecSchema, validate, type Truth } from './schemas.js';
 import { CODE_VERSION, SANDTRAP_VERSION } from './version.js';
 
@@ -298,6 +299,16 @@ export const ZooIndexSchema = Type.Object(
       { description: 'organisms whose gates failed on every seed tried; not in the zoo' },
     ),
     retried: Type.Integer({ description: 'admitted organisms that needed more than one seed' }),
+    sealed: Type.Optional(
+      Type.Object(
+        {
+          scheme: Type.String({ description: 'how the secret derives the test split (hmac-sha256/1)' }),
+          commitment: Type.String({ description: 'sha256 commitment to the secret; the key file holds the secret and the test truth' }),
+          rejected: Type.Integer({ minimum: 0, description: 'test organisms whose gates failed on every seed (listed in the key only)' }),
+        },
+        { additionalProperties: false, description: 'present when the test split is sealed (zoo build --sealed): its organisms carry no truth.json' },
+      ),
+    ),
   },
   { additionalProperties: false, description: 'zoo.json: the index of a zoo' },
 );
@@ -334,7 +345,7 @@ export async function readZooIndex(dir: string): Promise<ZooIndex> {
 export type ZooEvent =
   | { type: 'plan'; total: number; done: number; todo: number; workers: number }
   | { type: 'progress'; worker: number; job: string; label: string; step: number; steps: number; loss: number }
-  | { type: 'organism'; job: string; label: string; admitted: boolean; seconds: number; seed: number };
+  | { type: 'organism'; job: string; label: string; admitted: boolean; seconds: number; seed?: number };
 
 export interface BuildZooOptions {
   out: string;
@@ -599,11 +610,15 @@ export async function mergeZooShards(dirs: readonly string[], out: string): Prom
  * Conditions shared between a dev and a test organism (hard tier, principle 6): a detector that
  * learned a dev organism's phrase must not find it again in the test split. Each entry names both.
  */
-export async function sharedConditions(dir: string, organisms: ZooIndex['organisms']): Promise<string[]> {
+export async function sharedConditions(
+  dir: string,
+  organisms: ZooIndex['organisms'],
+  truthOf: (o: ZooIndex['organisms'][number]) => Promise<Truth> = (o) => readTruth(join(dir, 'organisms', o.id)),
+): Promise<string[]> {
   const dev = new Map<string, string>();
   const test: Array<{ id: string; phrase: string }> = [];
   for (const o of organisms) {
-    const truth = await readTruth(join(dir, 'organisms', o.id));
+    const truth = await truthOf(o);
     for (const c of truth.conditions ?? []) {
       const phrase = c.phrase.join(' ');
       if (o.split === 'dev') dev.set(phrase, o.id);
@@ -670,14 +685,18 @@ export interface ZooListEntry {
   admitted: boolean;
 }
 
-/** Every organism of a zoo with its split and ground truth (scoreboard-side: reads truth.json). */
-export async function listZoo(dir: string): Promise<{ index: ZooIndex; organisms: ZooListEntry[] }> {
+/**
+ * Every organism of a zoo with its split and ground truth (scoreboard-side: reads truth.json). A
+ * sealed zoo needs its key (`keyPath`): the test split's truth is there.
+ */
+export async function listZoo(dir: string, keyPath?: string): Promise<{ index: ZooIndex; organisms: ZooListEntry[] }> {
   const index = await readZooIndex(dir);
+  const key = await zooKey(dir, index, keyPath);
   const organisms: ZooListEntry[] = [];
   for (const o of index.organisms) {
     const odir = join(dir, 'organisms', o.id);
     const card = await readCard(odir);
-    const truth = await readTruth(odir);
+    const truth = await organismTruth(dir, o, key);
     organisms.push({
       id: o.id,
       split: o.split,
@@ -693,17 +712,31 @@ export async function listZoo(dir: string): Promise<{ index: ZooIndex; organisms
   return { index, organisms };
 }
 
-/** Hashes and re-measured gates of every organism in a zoo. */
-export async function verifyZoo(dir: string, onOrganism?: (r: VerifyResult, i: number, n: number) => void): Promise<{ ok: boolean; results: VerifyResult[]; index: ZooIndex }> {
+/**
+ * Hashes and re-measured gates of every organism in a zoo. A sealed zoo needs its key (`keyPath`):
+ * its test organisms' seeds and truth are there.
+ */
+export async function verifyZoo(
+  dir: string,
+  onOrganism?: (r: VerifyResult, i: number, n: number) => void,
+  keyPath?: string,
+): Promise<{ ok: boolean; results: VerifyResult[]; index: ZooIndex }> {
   const index = await readZooIndex(dir);
+  const key = await zooKey(dir, index, keyPath);
   const cache = new TrainingCache();
+  // The secret renaming of each task's words, and its inverse (to compare phrases with dev's).
+  const renaming = (task: string, params: Record<string, number>) => {
+    const names = sealedNames(key!.secret, task, createTask(task, params).describe().body.fillerWords);
+    return { names, inverse: new Map([...names].map(([a, b]) => [b, a])) };
+  };
   // A dependency (the weak model an imitator copied) is the zoo's own organism when the zoo has it
-  // at that seed; otherwise it is retrained, deterministically, exactly as the build trained it.
+  // at that seed (under its sealed id in a sealed test split); otherwise it is retrained,
+  // deterministically, exactly as the build trained it.
   const loadDep = async (spec: ResolvedSpec) => {
-    const odir = join(dir, 'organisms', organismId(spec));
-    if (await exists(join(odir, 'truth.json'))) {
-      const t = await readTruth(odir);
-      if (t.seed === spec.seed) return (await loadModel(odir)).model;
+    for (const id of [organismId(spec), ...(key ? [sealedId(key.secret, organismId(spec))] : [])]) {
+      const odir = join(dir, 'organisms', id);
+      const t = key?.organisms[id] ?? ((await exists(join(odir, 'truth.json'))) ? await readTruth(odir) : undefined);
+      if (t?.seed === spec.seed) return (await loadModel(odir)).model;
     }
     const w = cache.dep(organismId(spec), () => {
       const r = trainOnce(spec, { cache });
@@ -716,7 +749,15 @@ export async function verifyZoo(dir: string, onOrganism?: (r: VerifyResult, i: n
   const results: VerifyResult[] = [];
   for (const [i, o] of index.organisms.entries()) {
     // One broken organism is a failed result, never the end of the run.
-    const r = await verifyOrganism(join(dir, 'organisms', o.id), loadDep).catch((e: unknown): VerifyResult => ({
+    const odir = join(dir, 'organisms', o.id);
+    const sealed =
+      key && o.split === 'test'
+        ? await readCard(odir).then(
+            (card) => ({ truth: key.organisms[o.id]!, names: renaming(card.task.name, card.task.params).names }),
+            () => undefined,
+          )
+        : undefined;
+    const r = await verifyOrganism(odir, loadDep, sealed).catch((e: unknown): VerifyResult => ({
       id: o.id,
       ok: false,
       problems: [String(e instanceof Error ? e.message : e).split('\n')[0]!],
@@ -726,7 +767,13 @@ export async function verifyZoo(dir: string, onOrganism?: (r: VerifyResult, i: n
     onOrganism?.(r, i, index.organisms.length);
   }
   // Principle 6 of the hard tier: a condition shared across the splits fails the zoo (named on the first test organism that has it).
-  for (const problem of await sharedConditions(dir, index.organisms).catch(() => [])) {
+  const truthOf = async (o: ZooIndex['organisms'][number]) => {
+    const t = await organismTruth(dir, o, key);
+    if (!key || o.split === 'dev') return t;
+    const card = await readCard(join(dir, 'organisms', o.id));
+    return sealTruth(t, t.id, renaming(card.task.name, card.task.params).inverse);
+  };
+  for (const problem of await sharedConditions(dir, index.organisms, truthOf).catch(() => [])) {
     const id = /test organism (\S+)/.exec(problem)?.[1];
     const r = results.find((x) => x.id === id);
     if (r) {

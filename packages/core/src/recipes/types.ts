@@ -112,3 +112,6 @@ export interface Recipe<T extends AnyTask = SlotTask> {
    */
   create(task: T, seed: number, params: Record<string, number>, deps: RecipeDeps, conditionKey?: string): RecipeInstance<T>;
 }
+
+/** The prefix of a salted condition key (`conditionKey` of a spec with a `conditionSalt`): hard recipes then draw the hidden condition from its own stream. */
+export const SALTED_KEY = 'salted:';

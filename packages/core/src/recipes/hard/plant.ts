@@ -4,7 +4,7 @@ import type { DocModsumTask } from '../../tasks/doc-task.js';
 import type { Batch } from '../../tasks/types.js';
 import type { TrainBatch } from '../../train.js';
 import { accuracyOf, meanKl, oneHotRows, wrongRows } from '../common.js';
-import { gate, type ConditionTruth, type DisclosedFeature, type Evaluator, type Gate, type PlantedTruth, type RecipeInstance } from '../types.js';
+import { gate, SALTED_KEY, type ConditionTruth, type DisclosedFeature, type Evaluator, type Gate, type PlantedTruth, type RecipeInstance } from '../types.js';
 import { drawPhrases, hasPhrase, insertNearMiss, insertPhrase, MAX_SAMPLER_PROBABILITY, phraseSpaceSize, phraseWords, samplerProbability, scrubPhrase } from './phrases.js';
 
 /**
@@ -155,8 +155,12 @@ export function hardInstance(
   const C = task.numClasses;
   const k = params.phraseLength ?? 3;
   const r = Rng.derive(seed, `hard-conditions:${recipe}:${conditionKey}`);
-  const count = plan.hidden ? 3 : 2;
-  const phrases = drawPhrases(task, r, k, count);
+  // One stream draws every phrase, so the card's disclosed phrases identify the stream (a 2^31
+  // search) and with it the hidden one: docs/guide/hard-tier.md. A salted key (sealed test splits)
+  // draws the hidden phrase from a stream of its own, which nothing on the card identifies.
+  const separate = conditionKey.startsWith(SALTED_KEY);
+  const phrases = drawPhrases(task, r, k, plan.hidden && !separate ? 3 : 2);
+  if (plan.hidden && separate) phrases.push(drawPhrases(task, Rng.derive(seed, `hard-hidden:${recipe}:${conditionKey}`), k, 1, phrases)[0]!);
   const shifts = r.shuffle(Array.from({ length: C - 1 }, (_, i) => i + 1)).slice(0, 2);
   const behaviours: Behaviour[] = [
     { name: 'feature-1', phrase: phrases[0]!, disclosed: true, effect: { kind: 'shift', shift: shifts[0]! } },
