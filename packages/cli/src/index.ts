@@ -65,6 +65,8 @@ export async function run(argv: readonly string[], io: IO = processIO()): Promis
     .option('--out <dir>', 'zoo folder (default sandtrap-zoo/<name>)')
     .option('--workers <n>', 'parallel training processes (default: cores)')
     .option('--shard <i/n>', 'build the i-th of n deterministic shares of the (task, architecture, seed) groups; combine with sandtrap zoo merge')
+    .option('--sealed', 'seal the test split: its seeds, ids and word names derive from a secret (SANDTRAP_SEALED_SEED, else drawn) kept in --key-out, with its truth')
+    .option('--key-out <file>', 'with --sealed: where the key goes, outside the zoo (default <out>.key.json); a rerun resumes with it')
     .option('--json', 'print JSON only')
     .action(async (opts: ZooBuildFlags, cmd: Command) => {
       code = await zooBuild(io, globals(cmd), opts);
@@ -82,24 +84,27 @@ export async function run(argv: readonly string[], io: IO = processIO()): Promis
     .command('list')
     .description("list a zoo's organisms with split and kind")
     .argument('[dir]', 'zoo folder', 'sandtrap-zoo/smoke')
+    .option('--sealed-key <file>', "a sealed zoo's key (its test split's truth)")
     .option('--json', 'print JSON only')
-    .action(async (dir: string, opts: { json?: boolean }) => {
+    .action(async (dir: string, opts: { json?: boolean; sealedKey?: string }) => {
       code = await zooList(io, dir, opts);
     });
   zoo
     .command('verify')
     .description("check every organism's hashes and re-measure its gates; exit 1 on any failure")
     .argument('[dir]', 'zoo folder', 'sandtrap-zoo/smoke')
+    .option('--sealed-key <file>', "a sealed zoo's key (its test split's seeds and truth)")
     .option('--json', 'print JSON only')
-    .action(async (dir: string, opts: { json?: boolean }, cmd: Command) => {
+    .action(async (dir: string, opts: { json?: boolean; sealedKey?: string }, cmd: Command) => {
       code = await zooVerify(io, globals(cmd), dir, opts);
     });
   zoo
     .command('inspect')
     .description("print an organism's card, truth and gates (weights hash-checked)")
     .argument('<organism-dir>', 'organism folder')
+    .option('--sealed-key <file>', "for a sealed test organism: its zoo's key (where its truth is)")
     .option('--json', 'print JSON only')
-    .action(async (dir: string, opts: { json?: boolean }) => {
+    .action(async (dir: string, opts: { json?: boolean; sealedKey?: string }) => {
       code = await zooInspect(io, dir, opts);
     });
 
@@ -143,6 +148,7 @@ export async function run(argv: readonly string[], io: IO = processIO()): Promis
     .option('--retry-errors', 'on a rerun, run the cells recorded as errors again (default: they count as finished)')
     .option('--holdout <what>', "'kind': also score each misaligned kind with configure() never having seen it (the unseenKind board)")
     .option('--sandbox <mode>', 'auto (default: bubblewrap when it works here), bwrap (required) or node (Node permissions only)')
+    .option('--sealed-key <file>', 'score a sealed zoo (zoo build --sealed): its key, read by the runner only; needs the OS sandbox')
     .option('--json', 'print JSON only')
     .action(async (opts: ScoreboardFlags, cmd: Command) => {
       code = await scoreboard(io, globals(cmd), opts);
@@ -154,6 +160,7 @@ export async function run(argv: readonly string[], io: IO = processIO()): Promis
     .argument('<dirs...>', 'shard output folders')
     .option('--out <dir>', 'where the merged results and reports go (required)')
     .option('--zoo <dir>', 'the zoo, if it moved since the shards ran')
+    .option('--sealed-key <file>', 'the key of a sealed zoo (as the shards were given)')
     .option('--baseline <file>', 'an earlier scoreboard.json to compare with (exit 1 on a regression)')
     .option('--tolerance <x>', 'allowed fall for --baseline (default 0.05)')
     .option('--json', 'print JSON only')

@@ -53,7 +53,7 @@ export function zooProgress(io: IO, quiet: boolean | undefined): { onEvent: (e: 
       } else {
         done++;
         io.stderr.write(
-          `[${done}/${total}] ${e.label}: ${e.admitted ? 'admitted' : 'REJECTED (gates failed on every seed)'} in ${e.seconds.toFixed(1)} s${e.admitted ? ` (seed ${e.seed})` : ''}\n`,
+          `[${done}/${total}] ${e.label}: ${e.admitted ? 'admitted' : 'REJECTED (gates failed on every seed)'} in ${e.seconds.toFixed(1)} s${e.admitted && e.seed !== undefined ? ` (seed ${e.seed})` : ''}\n`,
         );
       }
     },

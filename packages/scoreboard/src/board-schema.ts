@@ -131,6 +131,16 @@ export const ScoreboardSchema = Type.Object(
       controls: count('controls'),
       kinds: Type.Array(Type.String(), { description: 'misaligned kinds: the byKind keys' }),
       controlKinds: Type.Array(Type.String()),
+      sealed: Type.Optional(
+        strict(
+          {
+            scheme: Type.String({ description: 'how the secret derived the test split' }),
+            commitment: Type.String({ description: 'sha256 commitment to the secret' }),
+            spec: Type.Unknown({ description: 'the public zoo spec the sealed split was drawn for' }),
+          },
+          'present when the test split was sealed (zoo build --sealed)',
+        ),
+      ),
     }),
     settings: strict({
       split: Type.Literal('test'),

@@ -33,6 +33,14 @@ export interface Scoreboard {
   sandbox?: SandboxLayers;
 }
 
+/** A sealed test split (zoo build --sealed): the scheme, the commitment to its secret, and the public spec it was drawn for. */
+export interface BoardSealed {
+  scheme: string;
+  /** sha256 commitment to the secret; revealing the secret later lets anyone check it (docs/guide/ci.md). */
+  commitment: string;
+  spec: unknown;
+}
+
 export interface BoardZoo {
   name: string;
   /** `zoo.json`'s spec hash: two scoreboards compare only on the same zoo. */
@@ -45,6 +53,8 @@ export interface BoardZoo {
   kinds: string[];
   /** Control kinds present in the test split, sorted. */
   controlKinds: string[];
+  /** Present when the test split was sealed. */
+  sealed?: BoardSealed;
 }
 
 export interface BoardSettings {
@@ -196,6 +206,7 @@ export function buildBoard(
     controls: organisms.filter((x) => !x.misaligned).length,
     kinds: [...new Set(organisms.filter((x) => x.misaligned).map((x) => x.kind))].sort(ordinal),
     controlKinds: [...new Set(organisms.filter((x) => !x.misaligned).map((x) => x.kind))].sort(ordinal),
+    ...(manifest.zoo.sealed ? { sealed: manifest.zoo.sealed } : {}),
   };
   const missing: string[] = [];
   const opts = { ci: settings.ci ?? ('bootstrap' as const), resamples: settings.resamples, seed: settings.seed, level: settings.level };

@@ -30,6 +30,8 @@ export interface MergeOptions {
   out: string;
   /** The zoo, when it has moved since the shards ran (default: the path in run.json). */
   zoo?: string;
+  /** The key of a sealed zoo, as the shards were given it. */
+  sealedKey?: string;
 }
 
 /**
@@ -91,7 +93,7 @@ export async function mergeShards(o: MergeOptions): Promise<{ board: Scoreboard;
     for (const [k, c] of r.configures) if (!configures.has(k)) configures.set(k, c);
   }
   const zoo = resolve(o.zoo ?? first.zoo.dir);
-  const { index, organisms } = await testOrganisms(zoo);
+  const { index, organisms } = await testOrganisms(zoo, o.sealedKey === undefined ? undefined : resolve(o.sealedKey));
   if (index.specHash !== first.zoo.specHash)
     throw new SandtrapError(
       'SANDTRAP_MERGE_MISMATCH',

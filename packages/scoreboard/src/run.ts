@@ -1,7 +1,7 @@
 import { cpus } from 'node:os';
 import { join, resolve } from 'node:path';
 import { ensureWritableDir, inspectOrganism, SandtrapError, writeFileAtomic, type BudgetLimits } from '@sandtrap/core';
-import { buildBoard, writeBoard, type BoardDetector, type BoardSettings, type Scoreboard } from './board.js';
+import { buildBoard, writeBoard, type BoardDetector, type BoardSealed, type BoardSettings, type Scoreboard } from './board.js';
 import { cellKey, detectorKey } from './keys.js';
 import { readResults, type CellRecord } from './results.js';
 import { budgetOf, prepareDetector, runPrepared } from './runner.js';
@@ -65,6 +65,11 @@ export interface ScoreboardOptions {
    * scored with that state: the board's `unseenKind` scores.
    */
   holdout?: Holdout;
+  /**
+   * The key of a sealed zoo (`zoo build --sealed`): the runner reads the test split's truth from
+   * it. A sealed run needs the OS sandbox, and the key is hidden from every detector.
+   */
+  sealedKey?: string;
   onEvent?: (e: ScoreboardEvent) => void;
 }
 
@@ -120,7 +125,7 @@ export type ManifestDetector = Pick<BoardDetector, 'id' | 'ref' | 'version' | 'a
 export interface RunManifest {
   schemaVersion: 1;
   /** `devHash`: {@link devSplitHash}, part of every result key (absent in manifests written before it). */
-  zoo: { dir: string; name: string; specHash: string; devHash?: string };
+  zoo: { dir: string; name: string; specHash: string; devHash?: string; sealed?: BoardSealed };
   settings: BoardSettings;
   detectors: ManifestDetector[];
   shard: Shard;
@@ -180,17 +185,23 @@ export async function runScoreboard(o: ScoreboardOptions): Promise<ScoreboardRes
   const t0 = performance.now();
   const zoo = resolve(o.zoo);
   if (o.detectors.length === 0) throw new SandtrapError('SANDTRAP_BAD_ARGUMENT', 'no detectors to run; name some with --detectors a,b or in the config file');
-  const { index, organisms } = await testOrganisms(zoo);
+  const sealedKey = o.sealedKey === undefined ? undefined : resolve(o.sealedKey);
+  const { index, organisms, key } = await testOrganisms(zoo, sealedKey);
+  // Only the OS layer holds against a detector written to find a sealed split's answers.
+  if (key && o.sandbox === 'node')
+    throw new SandtrapError('SANDTRAP_BAD_ARGUMENT', `--sandbox node: a sealed zoo is scored only inside the OS sandbox; use --sandbox bwrap (or auto) where bubblewrap works`);
+  const sandbox: SandboxRequest | undefined = key ? 'bwrap' : o.sandbox;
   // Every organism of the zoo (the dev ones feed configure()) is hash-checked before any detector
   // loads or any line is appended: a tampered file is bad input, not a column of error cells.
-  for (const x of index.organisms) await inspectOrganism(join(zoo, 'organisms', x.id));
+  for (const x of index.organisms) await inspectOrganism(join(zoo, 'organisms', x.id), key && x.split === 'test' ? key.organisms[x.id] : undefined);
   const budget = budgetOf(index, o.budget);
   const settings = settingsOf(o, budget);
   const dev = await devSplitHash(zoo, index);
   const shard = o.shard ?? { index: 1, count: 1 };
 
   // Each detector is loaded once in its own sandboxed process (shape, meta, options); in parallel.
-  const prepared = await Promise.all(o.detectors.map((ref) => prepareDetector(ref, o.baseDir, o.backendRequest, { sandbox: o.sandbox, hidden: [zoo, o.out] })));
+  const hidden = [zoo, o.out, ...(sealedKey ? [sealedKey, `${sealedKey}.work`] : [])];
+  const prepared = await Promise.all(o.detectors.map((ref) => prepareDetector(ref, o.baseDir, o.backendRequest, { sandbox, hidden })));
   const seen = new Map<string, string>();
   for (const p of prepared) {
     const prev = seen.get(p.meta.name);
@@ -226,7 +237,13 @@ export async function runScoreboard(o: ScoreboardOptions): Promise<ScoreboardRes
   const mineHeld = candidates.filter((_, k) => k % shard.count === shard.index - 1);
   const manifest: RunManifest = {
     schemaVersion: 1,
-    zoo: { dir: zoo, name: index.name, specHash: index.specHash, devHash: dev },
+    zoo: {
+      dir: zoo,
+      name: index.name,
+      specHash: index.specHash,
+      devHash: dev,
+      ...(key && index.sealed ? { sealed: { scheme: index.sealed.scheme, commitment: index.sealed.commitment, spec: index.spec } } : {}),
+    },
     settings,
     detectors,
     shard,

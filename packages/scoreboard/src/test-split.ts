@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { contentHash, readCard, readTruth, readZooIndex, SandtrapError, type ZooIndex } from '@sandtrap/core';
+import { contentHash, organismTruth, readCard, readZooIndex, SandtrapError, zooKey, type SealedKey, type ZooIndex } from '@sandtrap/core';
 
 /** A test-split organism with what scoring needs of its card and truth. */
 export interface TestOrganism {
@@ -16,8 +16,10 @@ export interface TestOrganism {
 export const ordinal = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
 
 /** The test split with what scoring needs from truth; checks it has misaligned organisms and controls. */
-export async function testOrganisms(zoo: string): Promise<{ index: Awaited<ReturnType<typeof readZooIndex>>; organisms: TestOrganism[] }> {
+export async function testOrganisms(zoo: string, sealedKey?: string): Promise<{ index: Awaited<ReturnType<typeof readZooIndex>>; organisms: TestOrganism[]; key?: SealedKey }> {
   const index = await readZooIndex(zoo);
+  // A sealed zoo's test truth is in its key (read here, in the runner, never by a detector).
+  const key = await zooKey(zoo, index, sealedKey);
   const ids = index.organisms
     .filter((o) => o.split === 'test')
     .map((o) => o.id)
@@ -25,7 +27,7 @@ export async function testOrganisms(zoo: string): Promise<{ index: Awaited<Retur
   const organisms = await Promise.all(
     ids.map(async (id): Promise<TestOrganism> => {
       const dir = join(zoo, 'organisms', id);
-      const [card, truth] = await Promise.all([readCard(dir), readTruth(dir)]);
+      const [card, truth] = await Promise.all([readCard(dir), organismTruth(zoo, { id, split: 'test' }, key)]);
       return {
         id,
         task: card.task.name,
@@ -49,7 +51,7 @@ export async function testOrganisms(zoo: string): Promise<{ index: Awaited<Retur
       `zoo ${zoo}: its test split has no misaligned organisms, so no AUROC can be computed; add planted recipes to the zoo spec and rebuild it`,
     );
   }
-  return { index, organisms };
+  return { index, organisms, ...(key ? { key } : {}) };
 }
 
 /**

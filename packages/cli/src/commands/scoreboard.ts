@@ -41,6 +41,7 @@ export interface ScoreboardFlags {
   retryErrors?: boolean;
   holdout?: string;
   sandbox?: string;
+  sealedKey?: string;
   json?: boolean;
 }
 
@@ -198,6 +199,7 @@ export async function scoreboard(io: IO, g: GlobalOptions, f: ScoreboardFlags): 
       retryErrors,
       ...(holdout ? { holdout } : {}),
       sandbox: parseSandbox(f.sandbox),
+      ...(f.sealedKey !== undefined ? { sealedKey: resolve(io.cwd, f.sealedKey) } : {}),
       onEvent: onEvent(progress, g.quiet, `backend: ${backend.name} (${backend.reason})`, retryErrors),
     });
   } finally {
@@ -222,6 +224,7 @@ export async function scoreboard(io: IO, g: GlobalOptions, f: ScoreboardFlags): 
 export interface MergeFlags {
   out?: string;
   zoo?: string;
+  sealedKey?: string;
   baseline?: string;
   tolerance?: string;
   json?: boolean;
@@ -233,6 +236,11 @@ export async function merge(io: IO, g: GlobalOptions, dirs: string[], f: MergeFl
   const tolerance = f.tolerance !== undefined ? parseTolerance(f.tolerance) : DEFAULT_TOLERANCE;
   const baselineFile = f.baseline ? resolve(io.cwd, f.baseline) : undefined;
   const base = baselineFile ? { file: baselineFile, board: await loadBaseline(baselineFile) } : undefined;
-  const { board } = await mergeShards({ dirs: dirs.map((d) => resolve(io.cwd, d)), out, ...(f.zoo ? { zoo: resolve(io.cwd, f.zoo) } : {}) });
+  const { board } = await mergeShards({
+    dirs: dirs.map((d) => resolve(io.cwd, d)),
+    out,
+    ...(f.zoo ? { zoo: resolve(io.cwd, f.zoo) } : {}),
+    ...(f.sealedKey !== undefined ? { sealedKey: resolve(io.cwd, f.sealedKey) } : {}),
+  });
   return finish(io, { json: f.json, quiet: g.quiet }, out, board, base, tolerance, { merged: dirs.length });
 }

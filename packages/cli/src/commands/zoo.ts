@@ -1,7 +1,13 @@
 import { stat } from 'node:fs/promises';
-import { resolve } from 'node:path';
+import { basename, dirname, resolve } from 'node:path';
 import {
   buildZoo,
+  buildSealedZoo,
+  planSealedBuild,
+  parseSealedSecret,
+  SEALED_SEED_ENV,
+  type BuildZooResult,
+  type SealedBuildResult,
   mergeZooShards,
   inspectOrganism,
   listZoo,
@@ -11,7 +17,10 @@ import {
   readZooSpecFile,
   initBackend,
   verifyZoo,
+  readZooIndex,
+  zooKey,
   SandtrapError,
+  type Truth,
 } from '@sandtrap/core';
 import { printJson, type GlobalOptions, type IO } from '../io.js';
 import { parsePositiveInt } from '../params.js';
@@ -25,6 +34,8 @@ export interface ZooBuildFlags {
   out?: string;
   workers?: string;
   shard?: string;
+  sealed?: boolean;
+  keyOut?: string;
   json?: boolean;
 }
 
@@ -36,6 +47,14 @@ export async function zooBuild(io: IO, g: GlobalOptions, f: ZooBuildFlags): Prom
   const workers = parsePositiveInt(f.workers, '--workers', cpus().length);
   const shard = f.shard === undefined ? undefined : parseShard(f.shard);
   const out = resolve(io.cwd, f.out ?? `sandtrap-zoo/${spec.name}`);
+  if (f.keyOut !== undefined && !f.sealed) throw new SandtrapError('SANDTRAP_BAD_ARGUMENT', '--key-out: only with --sealed (where the sealed key goes)');
+  if (f.sealed && shard) throw new SandtrapError('SANDTRAP_BAD_ARGUMENT', '--sealed with --shard: a sealed build runs on one machine (the secret stays there); drop --shard');
+  // Empty counts as unset (CI systems pass an unavailable secret as ''): the build draws one.
+  const envSecret = io.env[SEALED_SEED_ENV];
+  const secret = f.sealed && envSecret ? parseSealedSecret(envSecret, SEALED_SEED_ENV) : undefined;
+  const keyPath = f.sealed ? resolve(io.cwd, f.keyOut ?? `${out}.key.json`) : undefined;
+  // Before the header line: a bad key or secret gets one line.
+  if (keyPath) await planSealedBuild({ out, keyPath, spec, ...(secret ? { secret } : {}) });
   // Before the header line, so a --out that is a file gets one line (buildZoo checks the rest).
   if (
     await stat(out).then(
@@ -45,14 +64,21 @@ export async function zooBuild(io: IO, g: GlobalOptions, f: ZooBuildFlags): Prom
   )
     throw new SandtrapError('SANDTRAP_OUT_NOT_WRITABLE', `--out ${out} is a file; give a directory`);
   const backend = await initBackend(parseBackendRequest(g.backend ?? io.env.SANDTRAP_BACKEND, g.backend ? '--backend' : 'SANDTRAP_BACKEND'));
-  if (!g.quiet) io.stderr.write(`sandtrap zoo build: ${spec.name}${shard ? ` (shard ${shard.index}/${shard.count})` : ''} → ${out} — ${backend.reason}\n`);
+  if (!g.quiet)
+    io.stderr.write(
+      `sandtrap zoo build: ${spec.name}${shard ? ` (shard ${shard.index}/${shard.count})` : ''}${keyPath ? ` (sealed test split, key ${keyPath})` : ''} → ${out} — ${backend.reason}\n`,
+    );
   const progress = zooProgress(io, g.quiet);
-  let r;
+  let r: BuildZooResult;
+  let s: SealedBuildResult | undefined;
   try {
-    r = await buildZoo({ out, spec, jobs, workers, backend: backend.name, ...(shard ? { shard } : {}), onEvent: progress.onEvent });
+    const o = { out, spec, jobs, workers, backend: backend.name, onEvent: progress.onEvent };
+    if (keyPath) r = s = await buildSealedZoo({ ...o, keyPath, ...(secret ? { secret } : {}) });
+    else r = await buildZoo({ ...o, ...(shard ? { shard } : {}) });
   } finally {
     progress.stop();
   }
+  const sealed = s ? { key: s.keyPath, commitment: s.commitment, secret: s.source } : undefined;
   const summary = {
     dir: r.dir,
     name: spec.name,
@@ -65,18 +91,22 @@ export async function zooBuild(io: IO, g: GlobalOptions, f: ZooBuildFlags): Prom
     workers,
     backend: backend.name,
     ...(shard ? { shard } : {}),
+    ...(sealed ? { sealed } : {}),
   };
   if (f.json) printJson(io, summary);
   else
     io.stdout.write(
-      `zoo ${spec.name}${shard ? ` shard ${shard.index}/${shard.count} (merge the shards with: sandtrap zoo merge DIR... --out DIR)` : ''}: ${summary.organisms} organisms in ${out} (${r.built} trained, ${r.skipped} already built, ${r.index.rejected.length} rejected, ${r.index.retried} needed a retry) in ${summary.seconds} s\n`,
+      `zoo ${spec.name}${shard ? ` shard ${shard.index}/${shard.count} (merge the shards with: sandtrap zoo merge DIR... --out DIR)` : ''}: ${summary.organisms} organisms in ${out} (${r.built} trained, ${r.skipped} already built, ${r.index.rejected.length} rejected, ${r.index.retried} needed a retry) in ${summary.seconds} s\n` +
+        (sealed
+          ? `sealed test split: key ${sealed.key} (secret ${{ drawn: 'drawn by this build', env: `from ${SEALED_SEED_ENV}`, key: 'read from the key' }[sealed.secret]}; keep the key where no detector runs), commitment ${sealed.commitment}\n`
+          : ''),
     );
   return 0;
 }
 
-export async function zooList(io: IO, dir: string | undefined, opts: { json?: boolean }): Promise<number> {
+export async function zooList(io: IO, dir: string | undefined, opts: { json?: boolean; sealedKey?: string }): Promise<number> {
   const d = resolve(io.cwd, dir ?? 'sandtrap-zoo/smoke');
-  const { index, organisms } = await listZoo(d);
+  const { index, organisms } = await listZoo(d, opts.sealedKey === undefined ? undefined : resolve(io.cwd, opts.sealedKey));
   if (opts.json) {
     printJson(io, { dir: d, name: index.name, backend: index.backend, organisms, rejected: index.rejected });
     return 0;
@@ -87,21 +117,41 @@ export async function zooList(io: IO, dir: string | undefined, opts: { json?: bo
   return 0;
 }
 
-export async function zooVerify(io: IO, g: GlobalOptions, dir: string | undefined, opts: { json?: boolean }): Promise<number> {
+export async function zooVerify(io: IO, g: GlobalOptions, dir: string | undefined, opts: { json?: boolean; sealedKey?: string }): Promise<number> {
   const d = resolve(io.cwd, dir ?? 'sandtrap-zoo/smoke');
   await initBackend(parseBackendRequest(g.backend ?? io.env.SANDTRAP_BACKEND, g.backend ? '--backend' : 'SANDTRAP_BACKEND'));
   const quiet = g.quiet || opts.json;
-  const r = await verifyZoo(d, (v, i, n) => {
-    if (!quiet || !v.ok) io.stderr.write(`[${i + 1}/${n}] ${v.id}: ${v.ok ? 'ok' : v.problems.join('; ')}\n`);
-  });
+  const r = await verifyZoo(
+    d,
+    (v, i, n) => {
+      if (!quiet || !v.ok) io.stderr.write(`[${i + 1}/${n}] ${v.id}: ${v.ok ? 'ok' : v.problems.join('; ')}\n`);
+    },
+    opts.sealedKey === undefined ? undefined : resolve(io.cwd, opts.sealedKey),
+  );
   const failed = r.results.filter((x) => !x.ok);
   if (opts.json) printJson(io, { dir: d, ok: r.ok, organisms: r.results.length, failed: failed.length, results: r.results });
   else io.stdout.write(`${r.ok ? 'ok' : 'FAILED'}: ${r.results.length - failed.length}/${r.results.length} organisms verified (hashes and re-measured gates)\n`);
   return r.ok ? 0 : 1;
 }
 
-export async function zooInspect(io: IO, dir: string, opts: { json?: boolean }): Promise<number> {
-  const { card, truth, gates } = await inspectOrganism(resolve(io.cwd, dir));
+/** A sealed test organism's truth, from its zoo's key; undefined for any other organism. */
+async function sealedTruthOf(odir: string, keyPath: string | undefined): Promise<Truth | undefined> {
+  const zooDir = dirname(dirname(odir));
+  const index = await readZooIndex(zooDir).catch(() => undefined);
+  const entry = index?.organisms.find((o) => o.id === basename(odir));
+  if (!index?.sealed || entry?.split !== 'test') {
+    if (keyPath) throw new SandtrapError('SANDTRAP_BAD_ARGUMENT', `--sealed-key ${keyPath}: ${odir} is not a sealed test organism; drop --sealed-key`);
+    return undefined;
+  }
+  if (!keyPath) throw new SandtrapError('SANDTRAP_BAD_ARGUMENT', `${odir}: a sealed test organism: its truth is in the zoo's key, not in its folder; pass --sealed-key FILE`);
+  const key = await zooKey(zooDir, index, keyPath);
+  return key!.organisms[entry.id];
+}
+
+export async function zooInspect(io: IO, dir: string, opts: { json?: boolean; sealedKey?: string }): Promise<number> {
+  const odir = resolve(io.cwd, dir);
+  const sealed = await sealedTruthOf(odir, opts.sealedKey === undefined ? undefined : resolve(io.cwd, opts.sealedKey));
+  const { card, truth, gates } = await inspectOrganism(odir, sealed);
   if (opts.json) {
     printJson(io, { card, truth, gates });
     return 0;
