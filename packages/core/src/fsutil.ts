@@ -34,3 +34,13 @@ export async function ensureWritableDir(dir: string, flag = '--out'): Promise<vo
     throw new SandtrapError('SANDTRAP_OUT_NOT_WRITABLE', `${flag} ${dir}: cannot write there (${why}); choose a directory you can write to`, { cause: e });
   }
 }
+
+/** Does `p` exist (file or folder)? */
+export async function exists(p: string): Promise<boolean> {
+  try {
+    await stat(p);
+    return true;
+  } catch {
+    return false;
+  }
+}

@@ -1,9 +1,9 @@
 import { createHmac, randomBytes } from 'node:crypto';
-import { cp, mkdir, readFile, rename, rm, stat } from 'node:fs/promises';
+import { cp, mkdir, readFile, rename, rm } from 'node:fs/promises';
 import { dirname, join, resolve, sep } from 'node:path';
 import { Type, type Static } from '@sinclair/typebox';
 import { SandtrapError } from './errors.js';
-import { writeFileAtomic } from './fsutil.js';
+import { exists, writeFileAtomic } from './fsutil.js';
 import { contentHash, sha256 } from './hash.js';
 import { organismId, readCard, readTruth, renameFeatures, renameWords } from './organism.js';
 import { Rng } from './rng.js';
@@ -220,11 +220,6 @@ export interface SealedBuildResult extends BuildZooResult {
 }
 
 const within = (p: string, dir: string) => p === dir || p.startsWith(dir.endsWith(sep) ? dir : dir + sep);
-const exists = (p: string) =>
-  stat(p).then(
-    () => true,
-    () => false,
-  );
 const json = (v: unknown) => `${JSON.stringify(v, null, 2)}\n`;
 
 /**

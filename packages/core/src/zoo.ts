@@ -1,10 +1,10 @@
-import { cp, mkdir, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
+import { cp, mkdir, readdir, readFile, rename, rm } from 'node:fs/promises';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { Type, type Static } from '@sinclair/typebox';
 import { activeBackend, initBackend, parseBackendRequest } from './backend.js';
 import { SandtrapError } from './errors.js';
-import { ensureWritableDir, writeFileAtomic } from './fsutil.js';
+import { ensureWritableDir, exists, writeFileAtomic } from './fsutil.js';
 import { contentHash } from './hash.js';
 import { ProcessPool } from './pool.js';
 import { ARCH_NAMES } from './arch/index.js';
@@ -411,15 +411,6 @@ export interface GroupResult {
 
 const label = (j: ZooJob) => `${j.split}/${j.spec.task.name}/${j.spec.arch.name}/${j.spec.recipe.name}#${j.spec.seed}`;
 
-async function exists(p: string): Promise<boolean> {
-  try {
-    await stat(p);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 /** Is this job finished: admitted (organisms/<id>/truth.json) or rejected (.build/rejected/<id>.json)? */
 async function finished(out: string, id: string): Promise<boolean> {
   return (await exists(join(out, 'organisms', id, 'truth.json'))) || (await exists(join(out, '.build', 'rejected', `${id}.json`)));
@@ -724,10 +715,16 @@ export async function verifyZoo(
   const index = await readZooIndex(dir);
   const key = await zooKey(dir, index, keyPath);
   const cache = new TrainingCache();
-  // The secret renaming of each task's words, and its inverse (to compare phrases with dev's).
+  // The secret renaming of each task's words, and its inverse (to compare phrases with dev's): once per task.
+  const renamings = new Map<string, { names: Map<string, string>; inverse: Map<string, string> }>();
   const renaming = (task: string, params: Record<string, number>) => {
-    const names = sealedNames(key!.secret, task, createTask(task, params).describe().body.fillerWords);
-    return { names, inverse: new Map([...names].map(([a, b]) => [b, a])) };
+    const k = JSON.stringify([task, params]);
+    let r = renamings.get(k);
+    if (!r) {
+      const names = sealedNames(key!.secret, task, createTask(task, params).describe().body.fillerWords);
+      renamings.set(k, (r = { names, inverse: new Map([...names].map(([a, b]) => [b, a])) }));
+    }
+    return r;
   };
   // A dependency (the weak model an imitator copied) is the zoo's own organism when the zoo has it
   // at that seed (under its sealed id in a sealed test split); otherwise it is retrained,
