@@ -38,7 +38,8 @@ import {
 // `npm run bench -- --only hard` — the hard preset (fixtures/zoo-hard) built from scratch with 2 workers:
 // wall time (the issue's bound: ≤ 25 min on 2 cores), organisms, rejections. Also runs with --full.
 // Add `--keep <dir>` to keep the built zoo (copied to fixtures/zoo-hard after `zoo verify`).
-// `npm run bench -- --only detectors` (or demo, zoo, train, sweep, route, hard) — one section.
+// `npm run bench -- --only isolation` — what running each detector in its own process costs per cell.
+// `npm run bench -- --only detectors` (or demo, zoo, train, sweep, route, hard, isolation) — one section.
 const full = process.argv.includes('--full');
 const onlyAt = process.argv.indexOf('--only');
 const only = onlyAt >= 0 ? process.argv[onlyAt + 1] : undefined;
@@ -140,6 +141,94 @@ async function detectorCosts() {
   } finally {
     await rm(out, { recursive: true, force: true });
   }
+}
+
+/**
+ * What moving the detector into a process of its own costs (#16): each built-in detector's detect()
+ * cells on smoke test organisms, run in this process (the organism beside the detector) and through
+ * a detector process with proxy subjects (as the scoreboard runs them), interleaved, `reps` times;
+ * medians per cell and their ratio. configure() runs once, in this process, outside the timing.
+ * Also the detector process's start (fork to its first answer), which a run pays once per worker.
+ */
+async function isolationCost() {
+  const { BUILT_IN_DETECTORS, locateDetector } = await import('@sandtrap/scoreboard');
+  const { checkDetectorShape, validateOptions, referenceTruth } = await import('@sandtrap/detector-api').then(async (api) => ({
+    ...api,
+    referenceTruth: (await import('@sandtrap/harness')).referenceTruth,
+  }));
+  const { DetectorProcess, runCell, runConfigure, runRemoteCell } = await import('@sandtrap/harness');
+  const { loadModel, readTruth, readZooIndex } = await import('@sandtrap/core');
+  const zoo = fileURLToPath(new URL('../fixtures/zoo-smoke', import.meta.url));
+  const index = await readZooIndex(zoo);
+  const load = (id: string) => {
+    const dir = join(zoo, 'organisms', id);
+    return { id, dir, make: async () => ({ ...(await loadModel(dir)), label: `organism ${id}` }) };
+  };
+  const test = index.organisms
+    .filter((o) => o.split === 'test')
+    .filter((_, i) => i % 11 === 0)
+    .map((o) => load(o.id));
+  const dev = index.organisms.filter((o) => o.split === 'dev').map((o) => load(o.id));
+  const reps = Number(process.env.SANDTRAP_BENCH_REPS) || (full ? 5 : 3);
+  const worker = new URL('../packages/scoreboard/dist/detector-worker.js', import.meta.url);
+  const limits = { queries: 2_000_000, finetuneSteps: 5_000, wallSeconds: 120 };
+  const median = (xs: number[]) => {
+    const v = [...xs].sort((a, b) => a - b);
+    return (v[(v.length - 1) >> 1]! + v[v.length >> 1]!) / 2;
+  };
+  const { snapshotGlobals } = await import('@sandtrap/harness');
+  const baseline = snapshotGlobals();
+  const rows = [];
+  // SANDTRAP_BENCH_DETECTORS=a,b: only these (to profile one).
+  const only = process.env.SANDTRAP_BENCH_DETECTORS?.split(',');
+  for (const name of BUILT_IN_DETECTORS.filter((d) => !only || only.includes(d))) {
+    const located = locateDetector(name, process.cwd());
+    // The detector process imports the built package; this process imports the same file, so both run the same code.
+    const detector = checkDetectorShape(((await import(located.entry)) as { default: unknown }).default, name).value!;
+    const options = validateOptions({ meta: detector.meta, options: detector.options }, located.options).value as Record<string, unknown>;
+    const proc = new DetectorProcess({ file: worker, execArgv: ['--no-warnings', ...(process.env.SANDTRAP_BENCH_CHILD_FLAGS?.split(' ') ?? [])] });
+    const remote = { process: proc, backend: backend.name, entry: located.entry, where: name, access: detector.meta.access };
+    let state: unknown;
+    if (detector.configure) {
+      const references = await Promise.all(dev.map(async (o) => ({ ...(await o.make()), truth: referenceTruth(await readTruth(o.dir)) })));
+      state = (await runConfigure({ detector, options, limits, references, seed: 1 })).state;
+    }
+    const t0 = performance.now();
+    await proc.run(
+      { kind: 'inspect', backend: backend.name, entry: located.entry, where: name },
+      { serve: () => Promise.reject(new Error('none')), used: () => ({ queries: 0, finetuneSteps: 0, wallSeconds: 0 }) },
+    );
+    const startSeconds = (performance.now() - t0) / 1000;
+    const local: number[] = [];
+    const isolated: number[] = [];
+    let same = true;
+    for (let r = 0; r < reps; r++) {
+      for (const o of test) {
+        // In process as the cell worker ran cells before #16: with the globals check against a snapshot.
+        const a = await runCell({ detector, options, limits, organism: await o.make(), state, seed: 7, checkGlobals: baseline });
+        const b = await runRemoteCell({ detector: remote, options, limits, organism: await o.make(), state, seed: 7 });
+        local.push(a.seconds);
+        isolated.push(b.seconds);
+        same &&= JSON.stringify(a.verdict) === JSON.stringify(b.verdict) && a.usage.queries === b.usage.queries;
+      }
+    }
+    proc.kill();
+    const l = median(local);
+    const i = median(isolated);
+    rows.push({
+      detector: name,
+      access: detector.meta.access,
+      medianSecondsInProcess: round(l * 1000) / 1000,
+      medianSecondsIsolated: round(i * 1000) / 1000,
+      ratio: round(i / l),
+      sameVerdicts: same,
+      processStartSeconds: round(startSeconds),
+    });
+    process.stderr.write(`bench: isolation ${name}: ${(l * 1000).toFixed(0)} ms → ${(i * 1000).toFixed(0)} ms per cell (×${(i / l).toFixed(2)})\n`);
+  }
+  const totalLocal = rows.reduce((a, r) => a + r.medianSecondsInProcess, 0);
+  const totalIsolated = rows.reduce((a, r) => a + r.medianSecondsIsolated, 0);
+  return { organisms: test.map((o) => o.id), reps, perDetector: rows, sumOfMediansRatio: round(totalIsolated / totalLocal) };
 }
 
 /**
@@ -365,5 +454,6 @@ if (only === 'hard' || (full && only === undefined)) {
   process.stderr.write(`bench: hard preset ${JSON.stringify(result.hardZooBuild)}\n`);
 }
 if (want('detectors')) result.detectors = await detectorCosts();
+if (want('isolation')) result.isolation = await isolationCost();
 result.tensorsAfter = getTf().memory().numTensors;
 process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);

@@ -101,12 +101,14 @@ function checkTokens(card: Card, tokens: Int32Array, n: number, where: string): 
   }
 }
 
-/** Build the subject for one access level. The organism's model stays owned by the caller. */
-export function createSubject(opts: SubjectOptions, scope = new SubjectScope()): Record<string, unknown> {
-  const { card, meter, access } = opts;
+/**
+ * The subject's `task`: the card's task with a sampler seeded by `sampleSeed`. Public (it needs only
+ * the card), so a detector process that holds no organism builds the same one as the runner.
+ */
+export function createSubjectTask(card: Card, sampleSeed: number) {
   const task = createTask(card.task.name, card.task.params);
-  const rng = new Rng(opts.sampleSeed);
-  const subjectTask = Object.freeze({
+  const rng = new Rng(sampleSeed);
+  return Object.freeze({
     description: card.task,
     vocab: card.task.vocab,
     seqLen: card.task.seqLen,
@@ -115,6 +117,12 @@ export function createSubject(opts: SubjectOptions, scope = new SubjectScope()):
     tokenId: (token: string) => task.tokenId(token),
     sample: (n: number, o?: SampleOptions): Batch => task.sample(rng, n, o),
   });
+}
+
+/** Build the subject for one access level. The organism's model stays owned by the caller. */
+export function createSubject(opts: SubjectOptions, scope = new SubjectScope()): Record<string, unknown> {
+  const { card, meter, access } = opts;
+  const subjectTask = createSubjectTask(card, opts.sampleSeed);
   return build(opts.model, true);
 
   function build(model: Model, original: boolean): Record<string, unknown> {

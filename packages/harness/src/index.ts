@@ -1,9 +1,14 @@
 export {
   runCell,
   runConfigure,
+  runRemoteCell,
+  runRemoteConfigure,
   configureLimits,
   HANG_GRACE_MS,
   type CellInput,
+  type RemoteCellInput,
+  type RemoteConfigureInput,
+  type RemoteDetector,
   type ConfigureInput,
   type CellOutcome,
   type ConfigureOutcome,
@@ -16,3 +21,5 @@ export { referenceTruth } from './truth.js';
 export { stateIssues } from './state.js';
 export { snapshotGlobals, globalsChanged, type GlobalsSnapshot } from './globals.js';
 export { asSubject, asCard, makeSubject, fingerprint, liveTensors, type Fingerprint } from './subject.js';
+export { DetectorProcess, SubjectServer, type DetectorProcessOptions, type DetectorJob, type DetectorReply, type SubjectCall, type ProxyInfo } from './remote.js';
+export { serveDetectorJobs } from './detector-process.js';

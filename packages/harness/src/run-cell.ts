@@ -1,4 +1,4 @@
-import { BudgetMeter, getTf, Rng, SandtrapError, SubjectScope, type BudgetLimits, type Card, type Model } from '@sandtrap/core';
+import { BudgetMeter, getTf, Rng, SandtrapError, SubjectScope, type Access, type BudgetLimits, type Card, type Model } from '@sandtrap/core';
 import {
   validateVerdict,
   type AnyDetector,
@@ -12,15 +12,29 @@ import { detectSeed, referenceSeed } from './seeds.js';
 import { globalsChanged, snapshotGlobals, type GlobalsSnapshot } from './globals.js';
 import { stateIssues } from './state.js';
 import { fingerprint, liveTensors, makeSubject, type Fingerprint } from './subject.js';
+import { deserializeError, SubjectServer, type DetectorJob, type DetectorProcess, type DetectorReply, type ProxyInfo } from './remote.js';
 
 /**
  * Why a cell failed, in one word. The harness itself gives `threw`, `budget`, `timeout` (the
  * detector ignored `ctx.signal` past the grace), `invalid-verdict`, `leaked-tensors`, `mutated`
- * and `invalid-state`; a runner adds what only it can see (`out-of-memory`, `crashed`, a `timeout`
- * of a killed process, `invalid-plugin`, `configure-failed`).
+ * and `invalid-state`; with the detector in its own process ({@link runRemoteCell}) also `forbidden`
+ * (a subject call past the declared access level, forged on the IPC channel), `crashed` and
+ * `out-of-memory` of that process; a runner adds what only it can see (a `timeout` of a killed
+ * process, `invalid-plugin`, `configure-failed`).
  */
 export type FailureReason =
-  'threw' | 'budget' | 'timeout' | 'out-of-memory' | 'crashed' | 'invalid-verdict' | 'leaked-tensors' | 'mutated' | 'invalid-state' | 'invalid-plugin' | 'configure-failed';
+  | 'threw'
+  | 'budget'
+  | 'timeout'
+  | 'out-of-memory'
+  | 'crashed'
+  | 'invalid-verdict'
+  | 'leaked-tensors'
+  | 'mutated'
+  | 'invalid-state'
+  | 'invalid-plugin'
+  | 'configure-failed'
+  | 'forbidden';
 
 /** One thing wrong with a cell. The first problem of a failed cell is the one a scoreboard records. */
 export interface Problem {
@@ -136,6 +150,19 @@ function isBudgetError(e: unknown): e is Error {
 
 class Hung extends Error {}
 
+/** The detector process died during the call (its exit, or the out-of-memory it reported). */
+class ProcessGone extends Error {
+  constructor(
+    readonly reason: 'crashed' | 'out-of-memory',
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** The detector process could not load the detector for this call. */
+class LoadFailed extends Error {}
+
 function callProblem(e: unknown, what: string, meter: BudgetMeter, limits: BudgetLimits): Problem {
   if (e instanceof Hung) {
     return {
@@ -143,6 +170,8 @@ function callProblem(e: unknown, what: string, meter: BudgetMeter, limits: Budge
       message: `hung: ${what} did not return within ${limits.wallSeconds} s (budget.wallSeconds) + ${e.message} s after ctx.signal aborted; check ctx.signal in long loops (${fmtUsed(meter.used())})`,
     };
   }
+  if (e instanceof ProcessGone) return { reason: e.reason, message: `${what}: ${e.message}` };
+  if (e instanceof LoadFailed) return { reason: 'invalid-plugin', message: e.message };
   if (isBudgetError(e))
     return {
       reason: 'budget',
@@ -177,10 +206,11 @@ async function underWallBudget<T>(fn: () => Promise<T>, wallSeconds: number, gra
   }
 }
 
-function context(
+/** The `ctx` a detector receives; `budget` is the meter's (one process) or its mirror (a detector process). */
+export function context(
   options: Record<string, unknown>,
   rngSeed: number,
-  meter: BudgetMeter,
+  budget: DetectorContext['budget'],
   controller: AbortController,
   log: ((line: string) => void) | undefined,
 ): DetectorContext<Record<string, unknown>> {
@@ -192,7 +222,7 @@ function context(
     log: (m: string) => log?.(String(m)),
     signal: controller.signal,
     options,
-    budget: meter.asBudget(),
+    budget,
   };
 }
 
@@ -236,6 +266,19 @@ interface Call<T> {
   common: Common;
   /** Builds the subjects (inside the harness's scope and meter) and calls the detector. */
   invoke: (meter: BudgetMeter, scope: SubjectScope) => Promise<T>;
+  /** With the detector in its own process: what that process reported of itself, and what the host refused. */
+  remote?: () => RemoteSide;
+}
+
+interface RemoteSide {
+  /** The detector process's own live-tensor change. */
+  tensorDelta: number;
+  /** What changed in the detector process's globals. */
+  changed: string[];
+  /** Subject calls the host refused (past the access level, an unknown handle). */
+  forbidden: string[];
+  /** Why the returned value could not leave the detector process. */
+  valueIssues?: string[];
 }
 
 /**
@@ -269,12 +312,26 @@ async function guarded<T>(c: Call<T>): Promise<{ returned: boolean; value?: T; p
     }
     const usage = meter.used();
     const seconds = (performance.now() - start) / 1000;
+    const side = c.remote?.();
+    if (side?.forbidden.length) {
+      problems.unshift({
+        reason: 'forbidden',
+        message: `${c.what} reached past its access level: ${side.forbidden.slice(0, 3).join('; ')}; a detector gets only the subject calls of the access it declares (meta.access)`,
+      });
+    }
+    // The meter counts a call that goes over before it throws: a detector that caught the budget error and went on is over it all the same.
+    if (returned && !problems.some((p) => p.reason === 'budget') && (usage.queries > c.limits.queries || usage.finetuneSteps > c.limits.finetuneSteps)) {
+      problems.unshift({
+        reason: 'budget',
+        message: `over budget: ${c.what} went past its budget and kept going after the budget error (limits: ${c.limits.queries} queries, ${c.limits.finetuneSteps} finetune steps; ${fmtUsed(usage)}); let SANDTRAP_BUDGET_EXCEEDED propagate, and plan with ctx.budget`,
+      });
+    }
     // A hung detector still holds the organism and its tensors: counting them or fingerprinting now means nothing.
     if (hung) return { returned, problems, usage, seconds, tensorDelta: 0, retire: true };
-    const tensorDelta = liveTensors() - t0;
+    const tensorDelta = liveTensors() - t0 + (side?.tensorDelta ?? 0);
     problems.push(...tensorProblem(tensorDelta, c.what));
     if (check) c.organisms.forEach((o, i) => problems.push(...mutationProblems(before[i]!, fingerprint(o.model, o.card), o.label)));
-    const changed = globalsBefore ? globalsChanged(globalsBefore, snapshotGlobals()) : [];
+    const changed = side ? side.changed : globalsBefore ? globalsChanged(globalsBefore, snapshotGlobals()) : [];
     if (changed.length) {
       problems.push({
         reason: 'mutated',
@@ -303,15 +360,26 @@ export async function runCell(input: CellInput): Promise<CellOutcome> {
     common: input,
     invoke: (meter, scope) => {
       const subject = makeSubject({ model: organism.model, card: organism.card, access: detector.meta.access, meter, sampleSeed: input.seed, scope });
-      const ctx = context(input.options, detectSeed(input.seed), meter, controller, input.log);
+      const ctx = context(input.options, detectSeed(input.seed), meter.asBudget(), controller, input.log);
       const state = input.state === undefined ? undefined : structuredClone(input.state);
       return underWallBudget(async () => detector.detect(subject as never, ctx, state as never), input.limits.wallSeconds, input.hangGraceMs ?? HANG_GRACE_MS, controller);
     },
   });
+  return finishDetect(r);
+}
+
+type Guarded = Awaited<ReturnType<typeof guarded<unknown>>>;
+
+/** The verdict check after the call, shared by both ways of running a cell. */
+function finishDetect(r: Guarded, valueIssues?: string[]): CellOutcome {
   const { returned, value, ...rest } = r;
   // The verdict is checked when the call returned within its budget; its problem goes before the
   // tensor and mutation ones, which a runner reports only when nothing more basic went wrong.
-  if (returned && !rest.problems.some((p) => p.reason === 'budget')) {
+  if (returned && !rest.problems.some((p) => p.reason === 'budget' || p.reason === 'forbidden')) {
+    if (valueIssues?.length) {
+      rest.problems.unshift({ reason: 'invalid-verdict', message: `detect() returned a verdict that cannot leave its process (plain data only):\n${valueIssues.join('\n')}` });
+      return rest;
+    }
     const v = validateVerdict(value);
     if (!v.value) rest.problems.unshift({ reason: 'invalid-verdict', message: `detect() returned an invalid verdict (validateVerdict):\n${v.errors.join('\n')}` });
     else if (rest.problems.length === 0) return { ...rest, verdict: v.value };
@@ -345,14 +413,19 @@ export async function runConfigure(input: ConfigureInput): Promise<ConfigureOutc
         subject: makeSubject({ model: o.model, card: o.card, access: detector.meta.access, meter, sampleSeed: referenceSeed(input.seed, o.card.id), scope }),
         truth: structuredClone(o.truth),
       }));
-      const ctx = context(input.options, input.seed, meter, controller, input.log);
+      const ctx = context(input.options, input.seed, meter.asBudget(), controller, input.log);
       return underWallBudget(async (): Promise<unknown> => configure(Object.freeze(reference) as never, ctx), limits.wallSeconds, input.hangGraceMs ?? HANG_GRACE_MS, controller);
     },
   });
+  return finishConfigure(r);
+}
+
+/** The state check after configure(), shared by both ways of running it. */
+function finishConfigure(r: Guarded, valueIssues?: string[]): ConfigureOutcome {
   const { returned, value, ...rest } = r;
   const out: ConfigureOutcome = { ran: true, ...rest };
-  if (returned && !rest.problems.some((p) => p.reason === 'budget')) {
-    const issues = stateIssues(value);
+  if (returned && !rest.problems.some((p) => p.reason === 'budget' || p.reason === 'forbidden')) {
+    const issues = valueIssues ?? stateIssues(value);
     let state: unknown;
     if (issues.length) {
       out.problems.push({
@@ -372,4 +445,120 @@ export async function runConfigure(input: ConfigureInput): Promise<ConfigureOutc
     if (out.problems.length === 0) out.state = state;
   }
   return out;
+}
+
+/** The detector, in its own process (see remote.ts): its entry, and the access level the runner read from its meta. */
+export interface RemoteDetector {
+  process: DetectorProcess;
+  backend: string;
+  entry: string;
+  where: string;
+  access: Access;
+}
+
+type RemoteCommon = Omit<Common, 'detector' | 'checkGlobals'> & { detector: RemoteDetector };
+export interface RemoteCellInput extends RemoteCommon {
+  organism: HarnessOrganism;
+  state?: unknown;
+  seed: number;
+}
+export interface RemoteConfigureInput extends RemoteCommon {
+  references: Array<HarnessOrganism & { truth: ReferenceTruth }>;
+  seed: number;
+}
+
+/**
+ * One call in the detector process: the job under the wall budget (an abort goes over IPC; a hung
+ * process is killed), the subject calls answered from `server`, and its report kept for the checks.
+ */
+async function remoteCall(
+  input: RemoteCommon,
+  job: Omit<Exclude<DetectorJob, { kind: 'inspect' }>, keyof RemoteDetectorJobBase>,
+  server: SubjectServer,
+  limits: BudgetLimits,
+  controller: AbortController,
+  setSide: (s: RemoteSide) => void,
+): Promise<unknown> {
+  const d = input.detector;
+  const onAbort = () => d.process.abort(String((controller.signal.reason as Error | undefined)?.message ?? 'budget exceeded: wall seconds'));
+  controller.signal.addEventListener('abort', onAbort, { once: true });
+  const side: RemoteSide = { tensorDelta: 0, changed: [], forbidden: server.forbidden };
+  setSide(side);
+  let reply: DetectorReply;
+  try {
+    const run = d.process
+      .run({ ...job, backend: d.backend, entry: d.entry, where: d.where, access: d.access }, { serve: (c) => server.serve(c), used: () => server.used(), log: input.log })
+      .catch((e: { code?: string; message?: string }) => {
+        throw new ProcessGone(e?.code === 'SANDTRAP_OUT_OF_MEMORY' ? 'out-of-memory' : 'crashed', String(e?.message));
+      });
+    reply = await underWallBudget(() => run, limits.wallSeconds, input.hangGraceMs ?? HANG_GRACE_MS, controller);
+  } catch (e) {
+    // A detector that ignores the abort is stopped here, and its process with it: the organism was never in it.
+    if (e instanceof Hung) d.process.kill();
+    throw e;
+  } finally {
+    controller.signal.removeEventListener('abort', onAbort);
+  }
+  side.tensorDelta = typeof reply.tensorDelta === 'number' ? reply.tensorDelta : 0;
+  side.changed = Array.isArray(reply.changed) ? reply.changed.map(String) : [];
+  if (reply.valueIssues) side.valueIssues = reply.valueIssues.map(String);
+  if (reply.forwardQueries) {
+    try {
+      server.forward(reply.forwardQueries);
+    } catch {
+      // Over budget: the check after the call sees the meter's count.
+    }
+  }
+  if (reply.loadErrors) throw new LoadFailed(reply.loadErrors.join('; '));
+  if (reply.error) throw deserializeError(reply.error);
+  return reply.value;
+}
+
+type RemoteDetectorJobBase = { backend: string; entry: string; where: string; access: Access };
+
+/**
+ * {@link runCell} with the detector in its own process: the organism, its copies and the meter
+ * stay here, the detector gets proxies. Same seeds, same subjects, same checks, so the same verdicts;
+ * a retired outcome means the detector process should go (call `process.kill()`), not this one.
+ */
+export async function runRemoteCell(input: RemoteCellInput): Promise<CellOutcome> {
+  const { organism } = input;
+  const controller = new AbortController();
+  let side: RemoteSide | undefined;
+  const r = await guarded({
+    what: 'detect()',
+    organisms: [organism],
+    limits: input.limits,
+    common: { ...input, detector: undefined as never },
+    remote: () => side ?? { tensorDelta: 0, changed: [], forbidden: [] },
+    invoke: async (meter, scope) => {
+      const server = new SubjectServer(input.detector.access, meter, scope);
+      const subject = await server.add(organism.model, organism.card, input.seed);
+      const job = { kind: 'detect' as const, options: input.options, limits: input.limits, rngSeed: detectSeed(input.seed), subjects: [subject], state: input.state };
+      return remoteCall(input, job, server, input.limits, controller, (s) => (side = s));
+    },
+  });
+  return finishDetect(r, side?.valueIssues);
+}
+
+/** {@link runConfigure} with the detector in its own process (see {@link runRemoteCell}). */
+export async function runRemoteConfigure(input: RemoteConfigureInput): Promise<ConfigureOutcome> {
+  const limits = configureLimits(input.limits, input.references.length);
+  const controller = new AbortController();
+  let side: RemoteSide | undefined;
+  const r = await guarded({
+    what: 'configure()',
+    organisms: input.references,
+    limits,
+    common: { ...input, detector: undefined as never },
+    remote: () => side ?? { tensorDelta: 0, changed: [], forbidden: [] },
+    invoke: async (meter, scope) => {
+      const server = new SubjectServer(input.detector.access, meter, scope);
+      const subjects: ProxyInfo[] = [];
+      for (const o of input.references) subjects.push(await server.add(o.model, o.card, referenceSeed(input.seed, o.card.id)));
+      const job = { kind: 'configure' as const, options: input.options, limits, rngSeed: input.seed, subjects, truths: input.references.map((o) => structuredClone(o.truth)) };
+      return remoteCall(input, job, server, limits, controller, (s) => (side = s));
+    },
+  });
+  return finishConfigure(r, side?.valueIssues);
 }

@@ -1,72 +1,69 @@
-import { initBackend, modelFromBytes, parseBackendRequest, type Card } from '@sandtrap/core';
+import { getTf, initBackend, modelFromBytes, parseBackendRequest, type Card } from '@sandtrap/core';
 import { RETIRE, serveTasks } from '@sandtrap/core/internal';
-import { checkDetectorShape, type AnyDetector, type ReferenceTruth } from '@sandtrap/detector-api';
-import { runCell, runConfigure, snapshotGlobals, type GlobalsSnapshot, type HarnessOrganism } from '@sandtrap/harness';
-import type { ConfigureResult, DetectResult, InspectResult, OrganismBytes, WorkerTask } from './protocol.js';
+import type { DetectorMeta } from '@sandtrap/detector-api';
+import { DetectorProcess, runRemoteCell, runRemoteConfigure, type HarnessOrganism, type RemoteDetector } from '@sandtrap/harness';
+import type { ConfigureResult, DetectResult, DetectorIsolation, InspectResult, OrganismBytes, WorkerTask } from './protocol.js';
 
 /**
- * One isolated worker process. It receives organisms as bytes (never a path, never a test-split
- * truth), imports the detector, and runs one task at a time through `@sandtrap/harness` — the
- * same cell the detector tester runs. Under the built CLI it runs with Node's permission model:
- * it may read code (packages, node_modules), nothing else.
+ * One cell worker: it receives organisms as bytes (never a path, never a test-split truth), holds
+ * them, their copies and the budget meter, and runs each cell through `@sandtrap/harness` with the
+ * detector in a process of its own (dist/detector-worker.js, started in the sandbox), which gets
+ * proxy subjects over IPC. So no detector code runs here: a black-box detector never has the
+ * weights in its process, and the meter counts where it cannot reach.
  */
-const modules = new Map<string, AnyDetector>();
-/** The worker's globals before any detector was imported (see the harness's checkGlobals). */
-let baseline: GlobalsSnapshot | undefined;
+const processes = new Map<string, DetectorProcess>();
+const fromSource = import.meta.url.endsWith('.ts');
 
-async function loadDetector(entry: string, where: string): Promise<{ detector?: AnyDetector; errors: string[] }> {
-  const cached = modules.get(entry);
-  if (cached) return { detector: cached, errors: [] };
-  let mod: Record<string, unknown>;
-  try {
-    mod = (await import(entry)) as Record<string, unknown>;
-  } catch (e) {
-    return { errors: [`cannot import ${where}: ${(e as Error).message.split('\n')[0]}`] };
+function detectorProcess(entry: string, isolation: DetectorIsolation): DetectorProcess {
+  let p = processes.get(entry);
+  if (!p) {
+    p = new DetectorProcess({ file: new URL(`./detector-worker.${fromSource ? 'ts' : 'js'}`, import.meta.url), execArgv: isolation.execArgv, launcher: isolation.launcher });
+    processes.set(entry, p);
   }
-  const r = checkDetectorShape(mod.default, where);
-  if (!r.value) return { errors: r.errors };
-  modules.set(entry, r.value);
-  return { detector: r.value, errors: [] };
+  return p;
 }
 
 function organism(o: OrganismBytes & { id: string }, label: string): HarnessOrganism {
   return { model: modelFromBytes(o.card as Card, o.manifestText, o.weights), card: o.card as Card, label };
 }
 
-/** A process whose engine the detector left unclean (leaked tensors, still running) serves no other cell. */
-function retiring<T extends { retire: boolean }>(out: T): T {
-  return out.retire ? { ...out, [RETIRE]: true } : out;
+/**
+ * A detector process that left itself unclean (leaked tensors, changed globals, hung) is killed, and
+ * the next cell starts a fresh one. This process retires only if its own engine lost count.
+ */
+function settle<T extends { retire: boolean }>(out: T, p: DetectorProcess, before: number): T {
+  if (out.retire) p.kill();
+  const leaked = getTf().memory().numTensors !== before;
+  return leaked ? { ...out, retire: true, [RETIRE]: true } : { ...out, retire: false };
 }
 
 async function handle(task: WorkerTask, progress: (d: unknown) => void): Promise<InspectResult | DetectResult | ConfigureResult> {
   await initBackend(parseBackendRequest(task.backend, 'backend'));
-  // The process as it was before any detector code ran: every call is checked against it.
-  baseline ??= snapshotGlobals();
-  const { detector, errors } = await loadDetector(task.entry, task.where);
+  const p = detectorProcess(task.entry, task.isolation);
+  const job = { backend: task.backend, entry: task.entry, where: task.where };
   if (task.type === 'inspect') {
-    if (!detector) return { errors };
-    return {
-      errors: [],
-      meta: detector.meta,
-      options: detector.options ?? null,
-      hasConfigure: typeof detector.configure === 'function',
-    };
+    const r = await p.run(
+      { ...job, kind: 'inspect' },
+      { serve: () => Promise.reject(new Error('no subject in inspect')), used: () => ({ queries: 0, finetuneSteps: 0, wallSeconds: 0 }) },
+    );
+    if (r.errors?.length) return { errors: r.errors };
+    return { errors: [], meta: r.meta as DetectorMeta, options: r.options ?? null, hasConfigure: r.hasConfigure === true };
   }
-  const none = { usage: { queries: 0, finetuneSteps: 0, wallSeconds: 0 }, seconds: 0, tensorDelta: 0, retire: false };
-  if (!detector) return { ...none, ran: false, problems: [{ reason: 'invalid-plugin', message: errors.join('; ') }] };
+  const detector: RemoteDetector = { process: p, ...job, access: task.access };
   const log = (m: string) => progress({ log: m.slice(0, 500) });
-  const common = { detector, options: task.options, limits: task.budget, log, checkGlobals: baseline };
+  const common = { detector, options: task.options, limits: task.budget, log };
+  const before = getTf().memory().numTensors;
   if (task.type === 'configure') {
-    const references: Array<HarnessOrganism & { truth: ReferenceTruth }> = [];
+    const references: Parameters<typeof runRemoteConfigure>[0]['references'] = [];
     try {
       for (const r of task.references) references.push({ ...organism(r, `dev organism ${r.id}`), truth: r.truth });
     } catch (e) {
       for (const r of references) r.model.dispose();
       throw e;
     }
-    return retiring(await runConfigure({ ...common, references, seed: task.seed }));
+    return settle(await runRemoteConfigure({ ...common, references, seed: task.seed }), p, before);
   }
-  return retiring(await runCell({ ...common, organism: organism(task.organism, `organism ${task.organism.id}`), state: task.state, seed: task.seed }));
+  return settle(await runRemoteCell({ ...common, organism: organism(task.organism, `organism ${task.organism.id}`), state: task.state, seed: task.seed }), p, before);
 }
 
 serveTasks((payload, progress) => handle(payload as WorkerTask, progress));

@@ -1,5 +1,5 @@
 import type { BudgetLimits } from '@sandtrap/core';
-import type { DetectorMeta, ReferenceTruth } from '@sandtrap/detector-api';
+import type { Access, DetectorMeta, ReferenceTruth } from '@sandtrap/detector-api';
 import type { CellOutcome, ConfigureOutcome } from '@sandtrap/harness';
 
 /** Messages between the runner and its isolated cell workers. */
@@ -9,16 +9,30 @@ export interface OrganismBytes {
   weights: Uint8Array;
 }
 
+/** How a cell worker starts its detector process: the sandbox's Node flags and launcher. */
+export interface DetectorIsolation {
+  execArgv: string[];
+  launcher?: { command: string; args: string[] };
+}
+
 interface Base {
   entry: string;
   where: string;
   backend: string;
+  isolation: DetectorIsolation;
 }
 
 export type WorkerTask =
   | (Base & { type: 'inspect' })
-  | (Base & { type: 'configure'; options: Record<string, unknown>; references: Array<OrganismBytes & { id: string; truth: ReferenceTruth }>; budget: BudgetLimits; seed: number })
-  | (Base & { type: 'detect'; options: Record<string, unknown>; organism: OrganismBytes & { id: string }; state: unknown; budget: BudgetLimits; seed: number });
+  | (Base & {
+      type: 'configure';
+      access: Access;
+      options: Record<string, unknown>;
+      references: Array<OrganismBytes & { id: string; truth: ReferenceTruth }>;
+      budget: BudgetLimits;
+      seed: number;
+    })
+  | (Base & { type: 'detect'; access: Access; options: Record<string, unknown>; organism: OrganismBytes & { id: string }; state: unknown; budget: BudgetLimits; seed: number });
 
 export interface InspectResult {
   errors: string[];

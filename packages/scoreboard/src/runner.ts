@@ -22,7 +22,7 @@ import {
 import { ProcessPool } from '@sandtrap/core/internal';
 import { validateOptions, type DetectorMeta, type ReferenceTruth } from '@sandtrap/detector-api';
 import { cellSeed, configureSeed, referenceTruth, type FailureReason } from '@sandtrap/harness';
-import type { ConfigureResult, DetectResult, InspectResult, OrganismBytes, WorkerTask } from './protocol.js';
+import type { ConfigureResult, DetectorIsolation, DetectResult, InspectResult, OrganismBytes, WorkerTask } from './protocol.js';
 import { locateDetector, type DetectorRef, type LocatedDetector } from './resolve.js';
 import { cellKey, holdoutCellKey, holdoutConfigureKey } from './keys.js';
 import { devSplitHash } from './test-split.js';
@@ -105,20 +105,36 @@ export function workerSandbox(located: LocatedDetector, o: { request?: SandboxRe
   return { layers, roots };
 }
 
-function workerPool(sandbox: WorkerSandbox, size: number, memoryMb: number): ProcessPool {
-  // Under the built CLI the worker runs with Node's permission model: it can read code, not zoos,
-  // so no detector can open truth.json whatever path it guesses; under bwrap nothing else of the
-  // file system exists for it, and it has no network. (From source — tests under vitest — tsx
-  // needs to read the repository, so the file layers are off there.)
+/**
+ * How a cell worker starts its detector process. Under the built CLI the detector runs with Node's
+ * permission model: it can read code, not zoos, so no detector can open truth.json whatever path
+ * it guesses; under bwrap nothing else of the file system exists for it, and it has no network.
+ * (From source — tests under vitest — tsx needs to read the repository, so the file layers are
+ * off there.)
+ */
+function detectorIsolation(sandbox: WorkerSandbox, memoryMb: number): DetectorIsolation {
   const { layers, roots } = sandbox;
   const permission = layers.nodePermission ? [permissionFlag(), ...roots.map((r) => `--allow-fs-read=${r}`)] : [];
+  return {
+    execArgv: [...permission, `--max-old-space-size=${memoryMb}`, '--no-warnings'],
+    ...(layers.os === 'bwrap' ? { launcher: bwrapLauncher(roots) } : {}),
+  };
+}
+
+/**
+ * The cell workers. Each holds the organisms and the meter and runs no detector code: it forks the
+ * detector's own process ({@link detectorIsolation}) and answers its subject calls. It reads only
+ * code too (and may start that process), and inherits the same environment allow-list.
+ */
+function workerPool(sandbox: WorkerSandbox, size: number, memoryMb: number): ProcessPool {
+  const { layers, roots } = sandbox;
+  const permission = layers.nodePermission ? [permissionFlag(), '--allow-child-process', ...roots.map((r) => `--allow-fs-read=${r}`)] : [];
   return new ProcessPool({
     file: new URL(`./cell-worker.${fromSource ? 'ts' : 'js'}`, import.meta.url),
     size,
     serialization: 'advanced',
     envAllow: CELL_ENV_ALLOW,
     execArgv: [...permission, `--max-old-space-size=${memoryMb}`, '--no-warnings'],
-    ...(layers.os === 'bwrap' ? { launcher: bwrapLauncher(roots) } : {}),
   });
 }
 
@@ -197,9 +213,13 @@ export async function prepareDetector(ref: DetectorRef, baseDir: string, backend
   const pool = workerPool(sandbox, 1, 2048);
   let info: InspectResult;
   try {
-    info = await pool.run<InspectResult>({ entry: located.entry, where: located.packageName ?? located.ref, backend, type: 'inspect' } satisfies WorkerTask, undefined, {
-      timeoutMs: 60_000,
-    });
+    info = await pool.run<InspectResult>(
+      { entry: located.entry, where: located.packageName ?? located.ref, backend, isolation: detectorIsolation(sandbox, 2048), type: 'inspect' } satisfies WorkerTask,
+      undefined,
+      {
+        timeoutMs: 60_000,
+      },
+    );
   } catch (e) {
     throw new SandtrapError('SANDTRAP_PLUGIN_SHAPE', `detector '${located.ref}': loading it failed: ${(e as Error).message}`);
   } finally {
@@ -402,7 +422,13 @@ export async function runPrepared(p: PreparedDetector, o: RunPreparedOptions): P
   if (candidates === 0) return run;
   const size = Math.max(1, Math.min(o.workers ?? cpus().length, candidates));
   const pool = workerPool(p.sandbox, size, o.memoryMb ?? 2048);
-  const base = { entry: located.entry, where: located.packageName ?? located.ref, backend: o.backend };
+  const base = {
+    entry: located.entry,
+    where: located.packageName ?? located.ref,
+    backend: o.backend,
+    isolation: detectorIsolation(p.sandbox, o.memoryMb ?? 2048),
+    access: meta.access,
+  };
   const seed = o.seed ?? 1;
   const schedule = o.schedule ?? (<T>(task: () => Promise<T>) => task());
   const pending: Promise<void>[] = [];

@@ -56,6 +56,9 @@ const cases: Array<[string, string, RegExp, string[]?]> = [
   // Each changes its process's globals; the harness fails the cell and retires the process.
   ['hides-leak.js', 'mutated', /detect\(\) changed its worker process: tf\.engine\(\)\.memory added/],
   ['patches-meter.js', 'mutated', /detect\(\) changed its worker process: BudgetMeter\.prototype\.query replaced/],
+  // The organism and the meter live in the cell worker (#16): what crosses to the detector's process is what its access level allows.
+  ['forges-access.js', 'forbidden', /detect\(\) reached past its access level: weights\(\) needs white-box access; the detector declared black-box/],
+  ['catches-budget.js', 'budget', /over budget: detect\(\) went past its budget and kept going after the budget error .*5001 finetune steps/],
   [
     'persists-global.js',
     'mutated',
@@ -163,6 +166,72 @@ describe.skipIf(process.env.SANDTRAP_FAST === '1')('[slow] misbehaving detectors
     expect((err as { stderr: string }).stderr.trim().split('\n')).toEqual([
       'sandtrap: --sandbox bwrap: bubblewrap is not installed (Debian: apt-get install bubblewrap); install it, or run with --sandbox node (no OS sandbox) [SANDTRAP_BAD_ARGUMENT]',
     ]);
+  });
+
+  it('captures-weights.js: a black-box detector that hooks its own engine during predict() catches nothing (the organism runs in the cell worker)', async () => {
+    const { run } = await detect('captures-weights.js');
+    expect(run.results.map((r) => r.organism).sort()).toEqual(testIds);
+    for (const r of run.results) {
+      // It restores the engine before returning: no check of its process can see the hook, and none needs to.
+      expect(r.status, r.message).toBe('ok');
+      expect((r.verdict as { evidence: { capturedValues: number } }).evidence.capturedValues).toBe(0);
+    }
+  });
+
+  it("the hostile set beside random: random's cells and board are identical to a run of random alone", async () => {
+    const out = await mkdtemp(join(tmpdir(), 'sandtrap-hostile-board-'));
+    const hostile = [
+      'persists-global.js',
+      'patches-meter.js',
+      'hides-leak.js',
+      'forges-access.js',
+      'captures-weights.js',
+      'catches-budget.js',
+      'reads-truth.js',
+      'reads-env.js',
+      'leaks-tensors.js',
+      'throws.js',
+    ];
+    const board = async (dir: string, detectors: string[]) => {
+      await exec(process.execPath, [bin, 'scoreboard', '--zoo', zoo, '--out', dir, '--json', ...detectors.flatMap((d) => ['--detectors', d])], {
+        cwd: repo,
+        env: { ...process.env, SANDTRAP_DETECTOR_GUESS: zoo },
+        maxBuffer: 64 * 1024 * 1024,
+      }).catch((e: { code: number }) => {
+        // Exit 0; a board whose detectors failed cells is still a board.
+        if (e.code !== 0) throw e;
+      });
+      const lines = (await readFile(join(dir, 'results.jsonl'), 'utf8'))
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l) as Record<string, unknown>);
+      const json = JSON.parse(await readFile(join(dir, 'scoreboard.json'), 'utf8')) as { detectors: Array<{ id: string }> };
+      return { lines, json };
+    };
+    try {
+      const alone = await board(join(out, 'alone'), ['random']);
+      const mixed = await board(join(out, 'mixed'), ['random', ...hostile.map((f) => join(fixtures, f))]);
+      const cells = (b: typeof alone) =>
+        b.lines
+          .filter((l) => l.type === 'cell' && l.detector === 'random')
+          .map((l) => JSON.stringify([l.organism, l.status, l.verdict, l.queries]))
+          .sort();
+      expect(cells(mixed)).toEqual(cells(alone));
+      expect(cells(alone).length).toBe(testIds.length);
+      // Every score of random's on the board, without the cost (wall seconds differ run to run).
+      const scores = (b: typeof alone) => {
+        const d = b.json.detectors.find((x) => x.id === 'random') as unknown as { overall: Record<string, unknown>; byKind: Record<string, Record<string, unknown>> };
+        const strip = ({ cost: _cost, ...m }: Record<string, unknown>) => m;
+        return { overall: strip(d.overall), byKind: Object.fromEntries(Object.entries(d.byKind).map(([k, m]) => [k, strip(m)])) };
+      };
+      expect(scores(mixed)).toEqual(scores(alone));
+      // Every hostile cell failed, or (captures-weights, reads-env) ran and found nothing.
+      const others = mixed.lines.filter((l) => l.type === 'cell' && l.detector !== 'random');
+      expect(others.length).toBe(hostile.length * testIds.length);
+      for (const l of others) if (!['captures-weights', 'reads-env'].includes(String(l.detector))) expect(l.status, String(l.detector)).toBe('error');
+    } finally {
+      await rm(out, { recursive: true, force: true });
+    }
   });
 
   it('a well-behaved detector over the same zoo gets a verdict for every organism', async () => {
