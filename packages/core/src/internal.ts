@@ -8,7 +8,7 @@
  */
 
 // The worker-process pool the scoreboard runs detector cells on (the zoo build uses it too).
-export { ProcessPool, serveTasks, WorkerError, RETIRE, type PoolOptions, type RunOptions } from './pool.js';
+export { ProcessPool, serveTasks, WorkerError, RETIRE, inherited, type PoolOptions, type RunOptions } from './pool.js';
 
 // The subject's public part (card task + seeded sampler): the scoreboard's detector processes
 // build it beside a proxy of the organism, which stays in the runner's process.

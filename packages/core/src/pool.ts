@@ -36,7 +36,8 @@ export interface PoolOptions {
   launcher?: { command: string; args: readonly string[] };
 }
 
-function inherited(allow: readonly string[] | undefined): NodeJS.ProcessEnv {
+/** This process's environment, only the variables `allow` names (a name ending in `*` is a prefix); all of it without a list. */
+export function inherited(allow: readonly string[] | undefined): NodeJS.ProcessEnv {
   if (!allow) return { ...process.env };
   const env: NodeJS.ProcessEnv = {};
   for (const [k, v] of Object.entries(process.env)) {

@@ -1,8 +1,7 @@
 import { getTf, initBackend, modelFromBytes, parseBackendRequest, type Card } from '@sandtrap/core';
 import { RETIRE, serveTasks } from '@sandtrap/core/internal';
-import type { DetectorMeta } from '@sandtrap/detector-api';
 import { DetectorProcess, runRemoteCell, runRemoteConfigure, type HarnessOrganism, type RemoteDetector } from '@sandtrap/harness';
-import type { ConfigureResult, DetectResult, DetectorIsolation, InspectResult, OrganismBytes, WorkerTask } from './protocol.js';
+import type { ConfigureResult, DetectResult, DetectorIsolation, OrganismBytes, WorkerTask } from './protocol.js';
 
 /**
  * One cell worker: it receives organisms as bytes (never a path, never a test-split truth), holds
@@ -37,18 +36,10 @@ function settle<T extends { retire: boolean }>(out: T, p: DetectorProcess, befor
   return leaked ? { ...out, retire: true, [RETIRE]: true } : { ...out, retire: false };
 }
 
-async function handle(task: WorkerTask, progress: (d: unknown) => void): Promise<InspectResult | DetectResult | ConfigureResult> {
+async function handle(task: WorkerTask, progress: (d: unknown) => void): Promise<DetectResult | ConfigureResult> {
   await initBackend(parseBackendRequest(task.backend, 'backend'));
   const p = detectorProcess(task.entry, task.isolation);
   const job = { backend: task.backend, entry: task.entry, where: task.where };
-  if (task.type === 'inspect') {
-    const r = await p.run(
-      { ...job, kind: 'inspect' },
-      { serve: () => Promise.reject(new Error('no subject in inspect')), used: () => ({ queries: 0, finetuneSteps: 0, wallSeconds: 0 }) },
-    );
-    if (r.errors?.length) return { errors: r.errors };
-    return { errors: [], meta: r.meta as DetectorMeta, options: r.options ?? null, hasConfigure: r.hasConfigure === true };
-  }
   const detector: RemoteDetector = { process: p, ...job, access: task.access };
   const log = (m: string) => progress({ log: m.slice(0, 500) });
   const common = { detector, options: task.options, limits: task.budget, log };

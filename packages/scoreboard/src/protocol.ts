@@ -23,7 +23,6 @@ interface Base {
 }
 
 export type WorkerTask =
-  | (Base & { type: 'inspect' })
   | (Base & {
       type: 'configure';
       access: Access;
@@ -34,6 +33,7 @@ export type WorkerTask =
     })
   | (Base & { type: 'detect'; access: Access; options: Record<string, unknown>; organism: OrganismBytes & { id: string }; state: unknown; budget: BudgetLimits; seed: number });
 
+/** What the runner reads of a detector before running it (in a detector process of its own). */
 export interface InspectResult {
   errors: string[];
   meta?: DetectorMeta;

@@ -19,9 +19,9 @@ import {
   type Split,
   type ZooIndex,
 } from '@sandtrap/core';
-import { ProcessPool } from '@sandtrap/core/internal';
+import { inherited, ProcessPool } from '@sandtrap/core/internal';
 import { validateOptions, type DetectorMeta, type ReferenceTruth } from '@sandtrap/detector-api';
-import { cellSeed, configureSeed, referenceTruth, type FailureReason } from '@sandtrap/harness';
+import { cellSeed, configureSeed, DetectorProcess, referenceTruth, type FailureReason } from '@sandtrap/harness';
 import type { ConfigureResult, DetectorIsolation, DetectResult, InspectResult, OrganismBytes, WorkerTask } from './protocol.js';
 import { locateDetector, type DetectorRef, type LocatedDetector } from './resolve.js';
 import { cellKey, holdoutCellKey, holdoutConfigureKey } from './keys.js';
@@ -66,6 +66,8 @@ export interface DetectorRun {
 
 const here = dirname(fileURLToPath(import.meta.url));
 const fromSource = import.meta.url.endsWith('.ts');
+/** The detector process's module (the cell worker forks it too). */
+const DETECTOR_WORKER = new URL(`./detector-worker.${fromSource ? 'ts' : 'js'}`, import.meta.url);
 
 /** Node 20 calls it --experimental-permission; 22.13+ made it --permission. */
 function permissionFlag(): string {
@@ -203,6 +205,35 @@ export interface PrepareOptions {
   hidden?: readonly string[];
 }
 
+const INSPECT_TIMEOUT_MS = 60_000;
+
+/**
+ * Imports the detector in a detector process of its own, in its sandbox (as its cells will run),
+ * and reads its meta, options schema and whether it has configure(). No organism is involved, so
+ * no cell worker is started for it.
+ */
+async function inspectDetector(located: LocatedDetector, sandbox: WorkerSandbox, backend: string): Promise<InspectResult> {
+  const proc = new DetectorProcess({ file: DETECTOR_WORKER, ...detectorIsolation(sandbox, 2048), env: inherited(CELL_ENV_ALLOW) });
+  let timedOut = false;
+  const timer = setTimeout(() => {
+    timedOut = true;
+    proc.kill();
+  }, INSPECT_TIMEOUT_MS);
+  try {
+    const r = await proc.run(
+      { kind: 'inspect', backend, entry: located.entry, where: located.packageName ?? located.ref },
+      { serve: () => Promise.reject(new Error('inspect has no subject')), used: () => ({ queries: 0, finetuneSteps: 0, wallSeconds: 0 }) },
+    );
+    if (r.errors?.length || !r.meta) return { errors: r.errors?.length ? r.errors : ['it gave no meta'] };
+    return { errors: [], meta: r.meta as DetectorMeta, options: r.options ?? null, hasConfigure: r.hasConfigure === true };
+  } catch (e) {
+    throw timedOut ? new Error(`timed out after ${INSPECT_TIMEOUT_MS / 1000} s; the detector process was killed`) : e;
+  } finally {
+    clearTimeout(timer);
+    proc.kill();
+  }
+}
+
 /**
  * Locates a detector, imports it in a (sandboxed) worker to check its shape, and validates its
  * options. Throws a one-line {@link SandtrapError} naming the detector on any problem.
@@ -210,20 +241,11 @@ export interface PrepareOptions {
 export async function prepareDetector(ref: DetectorRef, baseDir: string, backend: string, o: PrepareOptions = {}): Promise<PreparedDetector> {
   const located = locateDetector(ref, baseDir);
   const sandbox = workerSandbox(located, { request: o.sandbox, hidden: o.hidden });
-  const pool = workerPool(sandbox, 1, 2048);
   let info: InspectResult;
   try {
-    info = await pool.run<InspectResult>(
-      { entry: located.entry, where: located.packageName ?? located.ref, backend, isolation: detectorIsolation(sandbox, 2048), type: 'inspect' } satisfies WorkerTask,
-      undefined,
-      {
-        timeoutMs: 60_000,
-      },
-    );
+    info = await inspectDetector(located, sandbox, backend);
   } catch (e) {
     throw new SandtrapError('SANDTRAP_PLUGIN_SHAPE', `detector '${located.ref}': loading it failed: ${(e as Error).message}`);
-  } finally {
-    await pool.close();
   }
   if (!info.meta) throw new SandtrapError('SANDTRAP_PLUGIN_SHAPE', `detector '${located.ref}': ${info.errors.join('; ')}`);
   const opts = validateOptions({ meta: info.meta, options: info.options ?? undefined }, located.options);
