@@ -10,9 +10,11 @@ import type { BoardSettings } from './board.js';
 /**
  * Bumped when the harness changes what a cell or configure() can return for the same inputs, so
  * results cached by an earlier version are not reused. 2: dev references sample with a seed of
- * their id, not of their place in the list (leave-one-kind-out).
+ * their id, not of their place in the list (leave-one-kind-out). 3: a detector that caught its
+ * budget error and went on fails as `budget`, and a forged call past its access level as
+ * `forbidden` (the detector in its own process, #16).
  */
-export const RESULTS_PROTOCOL = 2;
+export const RESULTS_PROTOCOL = 3;
 
 /** What a cell's key takes of its detector. */
 export interface KeyedDetector {
