@@ -155,7 +155,7 @@ const PUBLIC = [
   'writeOrganism',
   'mergeZooShards',
 ];
-const INTERNAL = ['PoolOptions', 'ProcessPool', 'RETIRE', 'RunOptions', 'WorkerError', 'serveTasks'];
+const INTERNAL = ['PoolOptions', 'ProcessPool', 'RETIRE', 'RunOptions', 'WorkerError', 'createSubjectTask', 'inherited', 'serveTasks'];
 
 describe('the public API of @sandtrap/core', () => {
   it('the root entry exports exactly the documented names', () => {
