@@ -68,7 +68,8 @@ function localModel(arch: Omit<LocalModelData, 'weights'>, weights: LocalModelDa
 
 /** The proxy of one subject, the same plain frozen objects per access level as core's `createSubject`. */
 function proxy(info: ProxyInfo, job: Exclude<DetectorJob, { kind: 'inspect' }>, locals: Set<Model>): Record<string, unknown> {
-  const { card, access, limits } = { card: info.card, access: job.access, limits: job.limits };
+  const { card } = info;
+  const { access, limits } = job;
   const task = createSubjectTask(card, info.sampleSeed);
   const arch = info.local;
   const built = new Map<number, Model>();

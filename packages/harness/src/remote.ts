@@ -284,11 +284,6 @@ export class SubjectServer {
     this.inherit(h, from);
     return { h, ...(withWeights ? { weights: await s.weights() } : {}) };
   }
-
-  /** The architecture of a handle (white-box copies are rebuilt in the detector process). */
-  archOf(h: number): Omit<LocalModelData, 'weights'> | undefined {
-    return this.arch.get(h);
-  }
 }
 
 /** How the host starts its detector process. */
