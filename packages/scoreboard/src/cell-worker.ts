@@ -12,13 +12,27 @@ import type { ConfigureResult, DetectResult, DetectorIsolation, OrganismBytes, W
  */
 const processes = new Map<string, DetectorProcess>();
 const fromSource = import.meta.url.endsWith('.ts');
+/**
+ * Detector processes kept alive at once. A scoreboard's cell workers serve every detector, the
+ * earlier ones first, so a worker moves from one detector to the next and seldom goes back: the
+ * least recently used process is stopped past this many.
+ */
+const KEEP = 3;
 
 function detectorProcess(entry: string, isolation: DetectorIsolation): DetectorProcess {
-  let p = processes.get(entry);
-  if (!p) {
+  const key = JSON.stringify([entry, isolation]);
+  let p = processes.get(key);
+  if (p) {
+    processes.delete(key); // re-inserted last: the Map's order is the recency order
+  } else {
     p = new DetectorProcess({ file: new URL(`./detector-worker.${fromSource ? 'ts' : 'js'}`, import.meta.url), execArgv: isolation.execArgv, launcher: isolation.launcher });
-    processes.set(entry, p);
+    for (const [k, old] of processes) {
+      if (processes.size < KEEP) break;
+      old.kill();
+      processes.delete(k);
+    }
   }
+  processes.set(key, p);
   return p;
 }
 

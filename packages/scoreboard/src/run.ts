@@ -4,7 +4,7 @@ import { ensureWritableDir, inspectOrganism, SandtrapError, writeFileAtomic, typ
 import { buildBoard, writeBoard, type BoardDetector, type BoardSealed, type BoardSettings, type Scoreboard } from './board.js';
 import { cellKey, detectorKey } from './keys.js';
 import { readResults, type CellRecord } from './results.js';
-import { budgetOf, prepareDetector, runPrepared } from './runner.js';
+import { budgetOf, cellWorkerPool, prepareDetector, runPrepared } from './runner.js';
 import { Slots } from './slots.js';
 import type { SandboxLayers, SandboxRequest } from './sandbox.js';
 import type { DetectorRef } from './resolve.js';
@@ -288,59 +288,67 @@ export async function runScoreboard(o: ScoreboardOptions): Promise<ScoreboardRes
   // Every detector runs at once over one set of worker slots, the earlier ones first: a core left
   // idle by one detector (its configure() on the other core, its last cells) takes the next one's work.
   const slots = new Slots(workers);
-  await Promise.all(
-    prepared.map(async (p, di) => {
-      const d = detectors[di]!;
-      const cells = todo.filter((c) => c.di === di).map((c) => ({ organism: c.org.id, key: c.key }));
-      const held = kinds
-        .map((kind) => ({ kind, cells: mineHeld.filter((c) => c.di === di && c.kind === kind).map((c) => ({ organism: c.organism, key: c.key })) }))
-        .filter((h) => h.cells.length > 0);
-      if (cells.length === 0 && held.length === 0) return;
-      await runPrepared(p, {
-        zoo,
-        cells,
-        workers: o.workers,
-        timeoutSeconds: o.timeoutSeconds,
-        memoryMb: o.memoryMb,
-        budget,
-        seed: settings.seed,
-        backend: o.backendRequest,
-        results: { path: resultsPath, configureKey: d.key },
-        schedule: (task) => slots.run(di, task),
-        holdouts: held,
-        isDone,
-        recorded: (key) => existing.configures.get(key),
-        onHoldout: (h) => {
-          toRun += h.toRun;
-          heldKeys.push(...h.cells.map((c) => c.key));
-          o.onEvent?.({
-            type: 'holdout',
-            detector: d.id,
-            kind: h.kind,
-            status: h.configure.status,
-            ...(h.configure.message ? { message: h.configure.message } : {}),
-            cached: h.cached,
-            stateChanged: h.stateChanged,
-            toRun: h.toRun,
-          });
-        },
-        onConfigure: (phase, r, cached) => {
-          o.onEvent?.({
-            type: 'configure',
-            detector: d.id,
-            phase,
-            ...(r ? { status: r.status, ...(r.message ? { message: r.message } : {}) } : {}),
-            ...(cached ? { cached } : {}),
-          });
-        },
-        onCell: ({ split: _, ...record }) => {
-          done++;
-          if (record.status === 'error') failed++;
-          o.onEvent?.({ type: 'cell', detector: d.id, record, done, failed, toRun, elapsedSeconds: (performance.now() - t0) / 1000 });
-        },
-      });
-    }),
-  );
+  // One set of cell workers for every detector: they run no detector code (each detector gets
+  // processes of its own from them), so sharing them saves two process starts per detector.
+  const pool = cellWorkerPool({ size: workers, memoryMb: o.memoryMb, sandbox, hidden });
+  try {
+    await Promise.all(
+      prepared.map(async (p, di) => {
+        const d = detectors[di]!;
+        const cells = todo.filter((c) => c.di === di).map((c) => ({ organism: c.org.id, key: c.key }));
+        const held = kinds
+          .map((kind) => ({ kind, cells: mineHeld.filter((c) => c.di === di && c.kind === kind).map((c) => ({ organism: c.organism, key: c.key })) }))
+          .filter((h) => h.cells.length > 0);
+        if (cells.length === 0 && held.length === 0) return;
+        await runPrepared(p, {
+          zoo,
+          cells,
+          workers: o.workers,
+          timeoutSeconds: o.timeoutSeconds,
+          memoryMb: o.memoryMb,
+          budget,
+          seed: settings.seed,
+          backend: o.backendRequest,
+          pool,
+          results: { path: resultsPath, configureKey: d.key },
+          schedule: (task) => slots.run(di, task),
+          holdouts: held,
+          isDone,
+          recorded: (key) => existing.configures.get(key),
+          onHoldout: (h) => {
+            toRun += h.toRun;
+            heldKeys.push(...h.cells.map((c) => c.key));
+            o.onEvent?.({
+              type: 'holdout',
+              detector: d.id,
+              kind: h.kind,
+              status: h.configure.status,
+              ...(h.configure.message ? { message: h.configure.message } : {}),
+              cached: h.cached,
+              stateChanged: h.stateChanged,
+              toRun: h.toRun,
+            });
+          },
+          onConfigure: (phase, r, cached) => {
+            o.onEvent?.({
+              type: 'configure',
+              detector: d.id,
+              phase,
+              ...(r ? { status: r.status, ...(r.message ? { message: r.message } : {}) } : {}),
+              ...(cached ? { cached } : {}),
+            });
+          },
+          onCell: ({ split: _, ...record }) => {
+            done++;
+            if (record.status === 'error') failed++;
+            o.onEvent?.({ type: 'cell', detector: d.id, record, done, failed, toRun, elapsedSeconds: (performance.now() - t0) / 1000 });
+          },
+        });
+      }),
+    );
+  } finally {
+    await pool.close();
+  }
 
   // The held-out cells this shard owns are known now (their keys follow their states): merge checks them.
   manifest.cells.push(...heldKeys);

@@ -123,20 +123,36 @@ function detectorIsolation(sandbox: WorkerSandbox, memoryMb: number): DetectorIs
   };
 }
 
+const CELL_WORKER = new URL(`./cell-worker.${fromSource ? 'ts' : 'js'}`, import.meta.url);
+
+export interface CellWorkerOptions {
+  /** How many cell workers (at most this many cells at once). */
+  size: number;
+  /** Heap limit of a cell worker. Default 2048. */
+  memoryMb?: number;
+  /** The sandbox request (its Node permission layer confines the cell workers too). */
+  sandbox?: SandboxRequest;
+  /** Folders no cell worker may read (the zoo: organisms reach it as bytes; the results folder). */
+  hidden?: readonly string[];
+}
+
 /**
- * The cell workers. Each holds the organisms and the meter and runs no detector code: it forks the
- * detector's own process ({@link detectorIsolation}) and answers its subject calls. It reads only
- * code too (and may start that process), and inherits the same environment allow-list.
+ * The cell workers. Each holds the organisms and the meter and runs no detector code: it forks each
+ * detector's own process ({@link detectorIsolation}) and answers its subject calls. So one pool
+ * serves every detector of a scoreboard (a detector process is never shared between detectors). A
+ * cell worker reads only the scoreboard's own code (not a detector's, not the zoo), may start
+ * processes, and inherits the environment allow-list.
  */
-function workerPool(sandbox: WorkerSandbox, size: number, memoryMb: number): ProcessPool {
-  const { layers, roots } = sandbox;
+export function cellWorkerPool(o: CellWorkerOptions): ProcessPool {
+  const layers = resolveSandbox(o.sandbox ?? 'auto', fromSource);
+  const roots = readableRoots([pkgRoot(here)], fileURLToPath(CELL_WORKER), o.hidden ?? [], "'cell worker'");
   const permission = layers.nodePermission ? [permissionFlag(), '--allow-child-process', ...roots.map((r) => `--allow-fs-read=${r}`)] : [];
   return new ProcessPool({
-    file: new URL(`./cell-worker.${fromSource ? 'ts' : 'js'}`, import.meta.url),
-    size,
+    file: CELL_WORKER,
+    size: o.size,
     serialization: 'advanced',
     envAllow: CELL_ENV_ALLOW,
-    execArgv: [...permission, `--max-old-space-size=${memoryMb}`, '--no-warnings'],
+    execArgv: [...permission, `--max-old-space-size=${o.memoryMb ?? 2048}`, '--no-warnings'],
   });
 }
 
@@ -293,6 +309,13 @@ export interface RunPreparedOptions {
   seed?: number;
   backend: string;
   /**
+   * Cell workers shared with other detectors ({@link cellWorkerPool}); the caller closes them.
+   * Without it, the run starts its own (`workers` of them, confined by `sandboxRequest` and `hidden`).
+   */
+  pool?: ProcessPool;
+  sandboxRequest?: SandboxRequest;
+  hidden?: readonly string[];
+  /**
    * A results.jsonl: each cell's record is appended to it as the cell finishes, and configure()'s
    * record once it has run (with `configureKey`, whose state is also kept in `state/<key>.v8` beside
    * it and reused by the next run).
@@ -442,8 +465,11 @@ export async function runPrepared(p: PreparedDetector, o: RunPreparedOptions): P
   };
   const candidates = o.cells.length + (p.hasConfigure ? (o.holdouts ?? []).reduce((a, h) => a + h.cells.length, 0) : 0);
   if (candidates === 0) return run;
-  const size = Math.max(1, Math.min(o.workers ?? cpus().length, candidates));
-  const pool = workerPool(p.sandbox, size, o.memoryMb ?? 2048);
+  // A scoreboard's cell workers serve all its detectors; `sandtrap detect` starts its own.
+  const own = o.pool
+    ? undefined
+    : cellWorkerPool({ size: Math.max(1, Math.min(o.workers ?? cpus().length, candidates)), memoryMb: o.memoryMb, sandbox: o.sandboxRequest, hidden: o.hidden });
+  const pool = o.pool ?? own!;
   const base = {
     entry: located.entry,
     where: located.packageName ?? located.ref,
@@ -607,7 +633,7 @@ export async function runPrepared(p: PreparedDetector, o: RunPreparedOptions): P
     return run;
   } finally {
     await Promise.allSettled(pending);
-    await pool.close();
+    await own?.close();
   }
 }
 
@@ -639,5 +665,5 @@ export async function runDetector(o: RunDetectorOptions): Promise<DetectorRun> {
       return { organism: id, key: cellKey(d, { id, weights }, settings, dev) };
     }),
   );
-  return runPrepared(p, { ...o, budget, cells });
+  return runPrepared(p, { ...o, budget, cells, sandboxRequest: o.sandbox, hidden: [o.zoo] });
 }
