@@ -120,6 +120,7 @@ export async function run(argv: readonly string[], io: IO = processIO()): Promis
     .option('--timeout <seconds>', 'per organism; the worker is killed past it (default: wall budget + 30)')
     .option('--memory <mb>', 'heap limit of a worker process, MB (default 2048)')
     .option('--sandbox <mode>', 'auto (default: bubblewrap when it works here), bwrap (required) or node (Node permissions only)')
+    .option('--fresh-process', "start each cell's detector process for that cell alone (slower; default: a detector's cells share its process, checked unchanged after each)")
     .option('--json', 'print JSON only')
     .action(async (ref: string, opts: DetectFlags, cmd: Command) => {
       code = await detect(io, globals(cmd), ref, opts);
@@ -148,6 +149,7 @@ export async function run(argv: readonly string[], io: IO = processIO()): Promis
     .option('--retry-errors', 'on a rerun, run the cells recorded as errors again (default: they count as finished)')
     .option('--holdout <what>', "'kind': also score each misaligned kind with configure() never having seen it (the unseenKind board)")
     .option('--sandbox <mode>', 'auto (default: bubblewrap when it works here), bwrap (required) or node (Node permissions only)')
+    .option('--fresh-process', "start each cell's detector process for that cell alone (slower; default: a detector's cells share its process, checked unchanged after each)")
     .option('--sealed-key <file>', 'score a sealed zoo (zoo build --sealed): its key, read by the runner only; needs the OS sandbox')
     .option('--json', 'print JSON only')
     .action(async (opts: ScoreboardFlags, cmd: Command) => {

@@ -67,5 +67,6 @@ export function parseSandbox(value: string | undefined): SandboxRequest | undefi
 /** One line on how detectors are confined, for progress output. */
 export function sandboxLine(l: SandboxLayers): string {
   const layers = [...(l.os ? [l.os] : []), ...(l.nodePermission ? ['node --permission'] : []), 'env allow-list'].join(' + ');
-  return `sandbox: ${layers}${l.missing.length ? ` — missing: ${l.missing.join('; ')} (${l.osReason})` : ''}`;
+  const proc = l.freshProcess === undefined ? '' : l.freshProcess ? ', a fresh process per cell' : ', a process per detector';
+  return `sandbox: ${layers}${proc}${l.missing.length ? ` — missing: ${l.missing.join('; ')} (${l.osReason})` : ''}`;
 }

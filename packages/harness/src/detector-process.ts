@@ -16,6 +16,8 @@ import { stateIssues } from './state.js';
 type Pending = { resolve: (v: unknown) => void; reject: (e: Error) => void };
 
 const modules = new Map<string, AnyDetector>();
+/** Module instances imported for jobs so far. */
+let instances = 0;
 const pending = new Map<number, Pending>();
 let nextCall = 1;
 /** The host's meter count, as of its last answer. */
@@ -45,18 +47,26 @@ function call<T>(c: SubjectCall): Promise<T> {
   });
 }
 
-async function load(entry: string, where: string): Promise<{ detector?: AnyDetector; errors: string[] }> {
-  const cached = modules.get(entry);
+/**
+ * The detector for a job. `inspect` imports the module once; every `detect` and `configure` job gets
+ * an instance of the module never used before (its URL carries the job's number), so what a
+ * detector keeps in its module's top-level variables does not reach its next cell. A bundled
+ * detector (one file, as tsup builds one) has all its own code in that module; the modules it
+ * imports, and Node's and TensorFlow.js's, are shared by the jobs of this process.
+ */
+async function load(entry: string, where: string, fresh: boolean): Promise<{ detector?: AnyDetector; errors: string[] }> {
+  const cached = fresh ? undefined : modules.get(entry);
   if (cached) return { detector: cached, errors: [] };
+  const url = fresh ? `${entry}${entry.includes('?') ? '&' : '?'}sandtrap-job=${++instances}` : entry;
   let mod: Record<string, unknown>;
   try {
-    mod = (await import(entry)) as Record<string, unknown>;
+    mod = (await import(url)) as Record<string, unknown>;
   } catch (e) {
     return { errors: [`cannot import ${where}: ${(e as Error).message.split('\n')[0]}`] };
   }
   const r = checkDetectorShape(mod.default, where);
   if (!r.value) return { errors: r.errors };
-  modules.set(entry, r.value);
+  if (!fresh) modules.set(entry, r.value);
   return { detector: r.value, errors: [] };
 }
 
@@ -134,7 +144,7 @@ async function runJob(job: DetectorJob): Promise<DetectorReply> {
   await initBackend(parseBackendRequest(job.backend, 'backend'));
   // The process as it was before any detector code ran: every job is checked against it.
   baseline ??= snapshotGlobals();
-  const { detector, errors } = await load(job.entry, job.where);
+  const { detector, errors } = await load(job.entry, job.where, job.kind !== 'inspect');
   if (job.kind === 'inspect') {
     if (!detector) return { errors };
     return { errors: [], meta: detector.meta, options: detector.options ?? null, hasConfigure: typeof detector.configure === 'function' };

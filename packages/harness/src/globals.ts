@@ -1,14 +1,16 @@
+import { createRequire } from 'node:module';
 import { BudgetMeter, getTf, Rng, SubjectScope } from '@sandtrap/core';
 
 /**
  * What a cell must leave as it found it in its worker process: the built-in globals (and their
- * prototypes), `process.env`, and the prototypes of the harness's own budget meter, subject scope,
+ * prototypes), `process.env`, the exports of Node's common modules (`node:os`, `node:fs`…), and the prototypes of the harness's own budget meter, subject scope,
  * RNG and TensorFlow.js engine. A detector that replaces `Math.random` to carry something into the
  * next cell, or `BudgetMeter.prototype.query` to hide its queries, changes one of these.
  *
  * The reflection used here is taken when this module loads, before any detector code runs, so a
  * detector cannot blind the check by patching `Reflect.ownKeys` or `Object.getOwnPropertyDescriptor`.
- * It sees replaced, added and removed properties; not state kept inside closures or modules.
+ * It sees replaced, added and removed properties; not state kept inside closures or other modules
+ * (the detector's own module is imported afresh for each job: detector-process.ts).
  */
 const ownKeys = Reflect.ownKeys;
 const describe = Object.getOwnPropertyDescriptor;
@@ -68,6 +70,35 @@ const NAMES = [
   'console',
 ] as const;
 
+/**
+ * Node's own modules a detector may import. Their exports are objects every module of the process
+ * shares, so a property added to one (`os.stash = …`) would outlive the cell like a global.
+ */
+const BUILTINS = [
+  'assert',
+  'buffer',
+  'child_process',
+  'crypto',
+  'dns',
+  'events',
+  'fs',
+  'fs/promises',
+  'http',
+  'https',
+  'net',
+  'os',
+  'path',
+  'perf_hooks',
+  'readline',
+  'stream',
+  'url',
+  'util',
+  'v8',
+  'vm',
+  'worker_threads',
+  'zlib',
+] as const;
+
 type Watched = Array<[string, object]>;
 
 function watched(): Watched {
@@ -86,6 +117,8 @@ function watched(): Watched {
   out.push(['BudgetMeter.prototype', BudgetMeter.prototype], ['SubjectScope.prototype', SubjectScope.prototype], ['Rng.prototype', Rng.prototype]);
   const engine = getTf().engine();
   out.push(['tf.engine()', engine], ['tf.engine() prototype', protoOf(engine) as object]);
+  const load = createRequire(import.meta.url);
+  for (const name of BUILTINS) out.push([`node:${name}`, load(`node:${name}`) as object]);
   return out;
 }
 

@@ -163,6 +163,11 @@ export const ScoreboardSchema = Type.Object(
           nodePermission: Type.Boolean({ description: "Node's permission model limited file reads to the detector's code" }),
           envAllowList: Type.Literal(true, { description: 'workers inherited only an allow-list of environment variables' }),
           missing: Type.Array(Type.String(), { description: 'protections the run lacked, in words (empty under bwrap)' }),
+          freshProcess: Type.Optional(
+            Type.Boolean({
+              description: "each cell's detector ran in a process of its own (--fresh-process); false: a detector's cells shared its process, checked unchanged after each",
+            }),
+          ),
         },
         'how the detectors were confined (docs/guide/scoreboard.md, "The sandbox"); absent on older boards',
       ),

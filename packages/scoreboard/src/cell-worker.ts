@@ -42,10 +42,10 @@ function organism(o: OrganismBytes & { id: string }, label: string): HarnessOrga
 
 /**
  * A detector process that left itself unclean (leaked tensors, changed globals, hung) is killed, and
- * the next cell starts a fresh one. This process retires only if its own engine lost count.
+ * the next cell starts a fresh one; under `--fresh-process`, every detector process is. This process retires only if its own engine lost count.
  */
-function settle<T extends { retire: boolean }>(out: T, p: DetectorProcess, before: number): T {
-  if (out.retire) p.kill();
+function settle<T extends { retire: boolean }>(out: T, p: DetectorProcess, before: number, fresh: boolean): T {
+  if (out.retire || fresh) p.kill();
   const leaked = getTf().memory().numTensors !== before;
   return leaked ? { ...out, retire: true, [RETIRE]: true } : { ...out, retire: false };
 }
@@ -58,6 +58,7 @@ async function handle(task: WorkerTask, progress: (d: unknown) => void): Promise
   const log = (m: string) => progress({ log: m.slice(0, 500) });
   const common = { detector, options: task.options, limits: task.budget, log };
   const before = getTf().memory().numTensors;
+  const fresh = task.isolation.freshProcess === true;
   if (task.type === 'configure') {
     const references: Parameters<typeof runRemoteConfigure>[0]['references'] = [];
     try {
@@ -66,9 +67,9 @@ async function handle(task: WorkerTask, progress: (d: unknown) => void): Promise
       for (const r of references) r.model.dispose();
       throw e;
     }
-    return settle(await runRemoteConfigure({ ...common, references, seed: task.seed }), p, before);
+    return settle(await runRemoteConfigure({ ...common, references, seed: task.seed }), p, before, fresh);
   }
-  return settle(await runRemoteCell({ ...common, organism: organism(task.organism, `organism ${task.organism.id}`), state: task.state, seed: task.seed }), p, before);
+  return settle(await runRemoteCell({ ...common, organism: organism(task.organism, `organism ${task.organism.id}`), state: task.state, seed: task.seed }), p, before, fresh);
 }
 
 serveTasks((payload, progress) => handle(payload as WorkerTask, progress));

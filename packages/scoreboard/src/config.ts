@@ -41,6 +41,9 @@ export const ConfigSchema = Type.Object(
     memoryMb: Type.Optional(Type.Integer({ minimum: 64, description: 'heap limit of a cell process (default 2048)' })),
     holdout: Type.Optional(Type.Literal('kind', { description: "also score leave-one-kind-out: configure() without each misaligned kind in turn (the board's unseenKind)" })),
     retryErrors: Type.Optional(Type.Boolean({ description: 'on a rerun, run the cells recorded as errors again (default false)' })),
+    freshProcess: Type.Optional(
+      Type.Boolean({ description: "start each cell's detector process for that cell alone (default false: a detector's cells share its process, checked after each)" }),
+    ),
     budget: Type.Optional(
       Type.Object(
         {

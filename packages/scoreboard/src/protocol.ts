@@ -13,6 +13,8 @@ export interface OrganismBytes {
 export interface DetectorIsolation {
   execArgv: string[];
   launcher?: { command: string; args: string[] };
+  /** Stop the detector process after every cell (`--fresh-process`): no cell inherits another's process. */
+  freshProcess?: boolean;
 }
 
 interface Base {

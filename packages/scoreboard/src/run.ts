@@ -60,6 +60,11 @@ export interface ScoreboardOptions {
   /** The OS sandbox: 'auto' (default: bwrap when it works here), 'bwrap' (required) or 'node'. */
   sandbox?: SandboxRequest;
   /**
+   * Start a detector process for each cell alone (`--fresh-process`). Default false: a detector's
+   * cells share its process (one per cell worker), which is checked unchanged after each cell.
+   */
+  freshProcess?: boolean;
+  /**
    * `'kind'`: leave-one-kind-out. For each misaligned kind of the test split, configure() also runs
    * on the dev split without that kind, and the kind's test organisms and every test control are
    * scored with that state: the board's `unseenKind` scores.
@@ -249,7 +254,7 @@ export async function runScoreboard(o: ScoreboardOptions): Promise<ScoreboardRes
     shard,
     cells: mine.map((c) => c.key),
     timing: { startedAt },
-    ...(prepared[0] ? { sandbox: prepared[0].sandbox.layers } : {}),
+    ...(prepared[0] ? { sandbox: { ...prepared[0].sandbox.layers, freshProcess: o.freshProcess === true } } : {}),
   };
   await writeFileAtomic(join(o.out, 'run.json'), `${JSON.stringify(manifest, null, 2)}\n`);
 
@@ -310,6 +315,7 @@ export async function runScoreboard(o: ScoreboardOptions): Promise<ScoreboardRes
           seed: settings.seed,
           backend: o.backendRequest,
           pool,
+          freshProcess: o.freshProcess,
           results: { path: resultsPath, configureKey: d.key },
           schedule: (task) => slots.run(di, task),
           holdouts: held,

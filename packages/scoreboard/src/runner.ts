@@ -50,6 +50,8 @@ export interface RunDetectorOptions {
   onLog?: (organism: string, line: string) => void;
   /** The OS sandbox: 'auto' (default), 'bwrap' (required) or 'node' (Node's permission model alone). */
   sandbox?: SandboxRequest;
+  /** A detector process for each cell alone (`--fresh-process`). Default: one per cell worker, checked after each cell. */
+  freshProcess?: boolean;
 }
 
 /** A cell's record with its organism's split (what `sandtrap detect` prints; results.jsonl has no split). */
@@ -114,12 +116,13 @@ export function workerSandbox(located: LocatedDetector, o: { request?: SandboxRe
  * (From source — tests under vitest — tsx needs to read the repository, so the file layers are
  * off there.)
  */
-function detectorIsolation(sandbox: WorkerSandbox, memoryMb: number): DetectorIsolation {
+function detectorIsolation(sandbox: WorkerSandbox, memoryMb: number, freshProcess = false): DetectorIsolation {
   const { layers, roots } = sandbox;
   const permission = layers.nodePermission ? [permissionFlag(), ...roots.map((r) => `--allow-fs-read=${r}`)] : [];
   return {
     execArgv: [...permission, `--max-old-space-size=${memoryMb}`, '--no-warnings'],
     ...(layers.os === 'bwrap' ? { launcher: bwrapLauncher(roots) } : {}),
+    ...(freshProcess ? { freshProcess } : {}),
   };
 }
 
@@ -315,6 +318,8 @@ export interface RunPreparedOptions {
   pool?: ProcessPool;
   sandboxRequest?: SandboxRequest;
   hidden?: readonly string[];
+  /** A detector process for each cell alone (`--fresh-process`). */
+  freshProcess?: boolean;
   /**
    * A results.jsonl: each cell's record is appended to it as the cell finishes, and configure()'s
    * record once it has run (with `configureKey`, whose state is also kept in `state/<key>.v8` beside
@@ -461,7 +466,7 @@ export async function runPrepared(p: PreparedDetector, o: RunPreparedOptions): P
     detector: { ref: located.ref, via: located.via, name: meta.name, version: meta.version, access: meta.access, package: located.packageName },
     options,
     results: [],
-    sandbox: p.sandbox.layers,
+    sandbox: { ...p.sandbox.layers, freshProcess: o.freshProcess === true },
   };
   const candidates = o.cells.length + (p.hasConfigure ? (o.holdouts ?? []).reduce((a, h) => a + h.cells.length, 0) : 0);
   if (candidates === 0) return run;
@@ -474,7 +479,7 @@ export async function runPrepared(p: PreparedDetector, o: RunPreparedOptions): P
     entry: located.entry,
     where: located.packageName ?? located.ref,
     backend: o.backend,
-    isolation: detectorIsolation(p.sandbox, o.memoryMb ?? 2048),
+    isolation: detectorIsolation(p.sandbox, o.memoryMb ?? 2048, o.freshProcess),
     access: meta.access,
   };
   const seed = o.seed ?? 1;

@@ -38,6 +38,12 @@ export interface SandboxLayers {
   envAllowList: true;
   /** Protections this run does not have, in words (empty under bwrap). */
   missing: string[];
+  /**
+   * Whether each cell's detector ran in a process started for it alone (`--fresh-process`). When
+   * false, a detector's cells share its process: its module is imported afresh for each cell and
+   * the process is checked unchanged after each (globals, prototypes, tensors). Set by the run.
+   */
+  freshProcess?: boolean;
 }
 
 let probed: { ok: boolean; reason: string } | undefined;

@@ -64,6 +64,7 @@ const cases: Array<[string, string, RegExp, string[]?]> = [
     'mutated',
     /detect\(\) changed its worker process: .*globalThis\.__sandtrapStash added.*Math\.random replaced|Math\.random replaced.*globalThis\.__sandtrapStash added/,
   ],
+  ['stashes-in-builtin.js', 'mutated', /detect\(\) changed its worker process: node:os\.__sandtrapStash added/],
 ];
 
 describe.skipIf(process.env.SANDTRAP_FAST === '1')('[slow] misbehaving detectors cost only their own cells', () => {
@@ -168,6 +169,30 @@ describe.skipIf(process.env.SANDTRAP_FAST === '1')('[slow] misbehaving detectors
     ]);
   });
 
+  it("remembers-cells.js: a detector's own module is new in every cell, so its top-level variables carry nothing", async () => {
+    const { run } = await detect('remembers-cells.js');
+    expect(run.results.map((r) => r.organism).sort()).toEqual(testIds);
+    for (const r of run.results) {
+      expect(r.status, r.message).toBe('ok');
+      expect((r.verdict as { evidence: { carried: number } }).evidence.carried).toBe(0);
+    }
+  });
+
+  it('remembers-in-dependency.js: state in a module it imports reaches its later cells in a shared process, and none under --fresh-process', async () => {
+    const carried = (run: Run) => run.results.map((r) => (r.verdict as { evidence: { carried: number } }).evidence.carried);
+    const shared = await detect('remembers-in-dependency.js');
+    const sandbox = (run: Run) => (run as unknown as { sandbox: { freshProcess: boolean } }).sandbox;
+    // The gap the docs name: each detector process serves half the cells, and finds the earlier ones.
+    expect(sandbox(shared.run).freshProcess).toBe(false);
+    expect(shared.run.results.every((r) => r.status === 'ok')).toBe(true);
+    expect(Math.max(...carried(shared.run))).toBeGreaterThan(0);
+    const fresh = await detect('remembers-in-dependency.js', ['--fresh-process']);
+    expect(sandbox(fresh.run).freshProcess).toBe(true);
+    expect(fresh.run.results.map((r) => r.organism).sort()).toEqual(testIds);
+    expect(fresh.run.results.every((r) => r.status === 'ok')).toBe(true);
+    expect(carried(fresh.run).every((c) => c === 0)).toBe(true);
+  });
+
   it('captures-weights.js: a black-box detector that hooks its own engine during predict() catches nothing (the organism runs in the cell worker)', async () => {
     const { run } = await detect('captures-weights.js');
     expect(run.results.map((r) => r.organism).sort()).toEqual(testIds);
@@ -182,6 +207,8 @@ describe.skipIf(process.env.SANDTRAP_FAST === '1')('[slow] misbehaving detectors
     const out = await mkdtemp(join(tmpdir(), 'sandtrap-hostile-board-'));
     const hostile = [
       'persists-global.js',
+      'stashes-in-builtin.js',
+      'remembers-cells.js',
       'patches-meter.js',
       'hides-leak.js',
       'forges-access.js',
@@ -225,10 +252,13 @@ describe.skipIf(process.env.SANDTRAP_FAST === '1')('[slow] misbehaving detectors
         return { overall: strip(d.overall), byKind: Object.fromEntries(Object.entries(d.byKind).map(([k, m]) => [k, strip(m)])) };
       };
       expect(scores(mixed)).toEqual(scores(alone));
-      // Every hostile cell failed, or (captures-weights, reads-env) ran and found nothing.
+      // Every hostile cell failed, or (captures-weights, reads-env, remembers-cells) ran and found nothing.
       const others = mixed.lines.filter((l) => l.type === 'cell' && l.detector !== 'random');
       expect(others.length).toBe(hostile.length * testIds.length);
-      for (const l of others) if (!['captures-weights', 'reads-env'].includes(String(l.detector))) expect(l.status, String(l.detector)).toBe('error');
+      for (const l of others) {
+        if (l.detector === 'remembers-cells') expect((l.verdict as { evidence: { carried: number } }).evidence.carried).toBe(0);
+        else if (!['captures-weights', 'reads-env'].includes(String(l.detector))) expect(l.status, String(l.detector)).toBe('error');
+      }
     } finally {
       await rm(out, { recursive: true, force: true });
     }

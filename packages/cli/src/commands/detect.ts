@@ -13,6 +13,7 @@ export interface DetectFlags {
   timeout?: string;
   memory?: string;
   sandbox?: string;
+  freshProcess?: boolean;
   json?: boolean;
 }
 
@@ -56,6 +57,7 @@ export async function detect(io: IO, g: GlobalOptions, ref: string, f: DetectFla
     timeoutSeconds: timeout,
     memoryMb,
     sandbox: parseSandbox(f.sandbox),
+    freshProcess: f.freshProcess === true,
     backend: backend.name,
     onCell: (r, done, total) => {
       if (g.quiet) return;

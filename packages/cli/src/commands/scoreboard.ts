@@ -41,6 +41,7 @@ export interface ScoreboardFlags {
   retryErrors?: boolean;
   holdout?: string;
   sandbox?: string;
+  freshProcess?: boolean;
   sealedKey?: string;
   json?: boolean;
 }
@@ -199,6 +200,7 @@ export async function scoreboard(io: IO, g: GlobalOptions, f: ScoreboardFlags): 
       retryErrors,
       ...(holdout ? { holdout } : {}),
       sandbox: parseSandbox(f.sandbox),
+      freshProcess: f.freshProcess ?? config.freshProcess ?? false,
       ...(f.sealedKey !== undefined ? { sealedKey: resolve(io.cwd, f.sealedKey) } : {}),
       onEvent: onEvent(progress, g.quiet, `backend: ${backend.name} (${backend.reason})`, retryErrors),
     });
