@@ -15,7 +15,6 @@ import { stateIssues } from './state.js';
 
 type Pending = { resolve: (v: unknown) => void; reject: (e: Error) => void };
 
-const modules = new Map<string, AnyDetector>();
 /** Module instances imported for jobs so far. */
 let instances = 0;
 const pending = new Map<number, Pending>();
@@ -48,15 +47,13 @@ function call<T>(c: SubjectCall): Promise<T> {
 }
 
 /**
- * The detector for a job. `inspect` imports the module once; every `detect` and `configure` job gets
- * an instance of the module never used before (its URL carries the job's number), so what a
+ * The detector for a job. `inspect` imports the module as it is (once: an inspecting process runs
+ * nothing else); every `detect` and `configure` job gets an instance of the module never used before (its URL carries the job's number), so what a
  * detector keeps in its module's top-level variables does not reach its next cell. A bundled
  * detector (one file, as tsup builds one) has all its own code in that module; the modules it
  * imports, and Node's and TensorFlow.js's, are shared by the jobs of this process.
  */
 async function load(entry: string, where: string, fresh: boolean): Promise<{ detector?: AnyDetector; errors: string[] }> {
-  const cached = fresh ? undefined : modules.get(entry);
-  if (cached) return { detector: cached, errors: [] };
   const url = fresh ? `${entry}${entry.includes('?') ? '&' : '?'}sandtrap-job=${++instances}` : entry;
   let mod: Record<string, unknown>;
   try {
@@ -66,7 +63,6 @@ async function load(entry: string, where: string, fresh: boolean): Promise<{ det
   }
   const r = checkDetectorShape(mod.default, where);
   if (!r.value) return { errors: r.errors };
-  if (!fresh) modules.set(entry, r.value);
   return { detector: r.value, errors: [] };
 }
 

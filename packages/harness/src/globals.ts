@@ -3,8 +3,8 @@ import { BudgetMeter, getTf, Rng, SubjectScope } from '@sandtrap/core';
 
 /**
  * What a cell must leave as it found it in its worker process: the built-in globals (and their
- * prototypes), `process.env`, the exports of Node's common modules (`node:os`, `node:fs`…), and the prototypes of the harness's own budget meter, subject scope,
- * RNG and TensorFlow.js engine. A detector that replaces `Math.random` to carry something into the
+ * prototypes), `process.env`, the exports of Node's common modules (`node:os`, `node:fs`…), and
+ * the prototypes of the harness's own budget meter, subject scope, RNG and TensorFlow.js engine. A detector that replaces `Math.random` to carry something into the
  * next cell, or `BudgetMeter.prototype.query` to hide its queries, changes one of these.
  *
  * The reflection used here is taken when this module loads, before any detector code runs, so a

@@ -42,7 +42,8 @@ function organism(o: OrganismBytes & { id: string }, label: string): HarnessOrga
 
 /**
  * A detector process that left itself unclean (leaked tensors, changed globals, hung) is killed, and
- * the next cell starts a fresh one; under `--fresh-process`, every detector process is. This process retires only if its own engine lost count.
+ * the next cell starts a fresh one; under `--fresh-process`, every detector process is. This
+ * process retires only if its own engine lost count.
  */
 function settle<T extends { retire: boolean }>(out: T, p: DetectorProcess, before: number, fresh: boolean): T {
   if (out.retire || fresh) p.kill();
