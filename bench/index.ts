@@ -156,7 +156,7 @@ async function isolationCost() {
     ...api,
     referenceTruth: (await import('@sandtrap/harness')).referenceTruth,
   }));
-  const { DetectorProcess, runCell, runConfigure, runRemoteCell } = await import('@sandtrap/harness');
+  const { DetectorProcess, heapFlags, runCell, runConfigure, runRemoteCell } = await import('@sandtrap/harness');
   const { loadModel, readTruth, readZooIndex } = await import('@sandtrap/core');
   const zoo = fileURLToPath(new URL('../fixtures/zoo-smoke', import.meta.url));
   const index = await readZooIndex(zoo);
@@ -186,7 +186,7 @@ async function isolationCost() {
     // The detector process imports the built package; this process imports the same file, so both run the same code.
     const detector = checkDetectorShape(((await import(located.entry)) as { default: unknown }).default, name).value!;
     const options = validateOptions({ meta: detector.meta, options: detector.options }, located.options).value as Record<string, unknown>;
-    const proc = new DetectorProcess({ file: worker, execArgv: ['--no-warnings', ...(process.env.SANDTRAP_BENCH_CHILD_FLAGS?.split(' ') ?? [])] });
+    const proc = new DetectorProcess({ file: worker, execArgv: ['--no-warnings', ...heapFlags(2048), ...(process.env.SANDTRAP_BENCH_CHILD_FLAGS?.split(' ') ?? [])] });
     const remote = { process: proc, backend: backend.name, entry: located.entry, where: name, access: detector.meta.access };
     let state: unknown;
     if (detector.configure) {

@@ -21,5 +21,5 @@ export { referenceTruth } from './truth.js';
 export { stateIssues } from './state.js';
 export { snapshotGlobals, globalsChanged, type GlobalsSnapshot } from './globals.js';
 export { asSubject, asCard, makeSubject, fingerprint, liveTensors, type Fingerprint } from './subject.js';
-export { DetectorProcess, SubjectServer, type DetectorProcessOptions, type DetectorJob, type DetectorReply, type SubjectCall, type ProxyInfo } from './remote.js';
+export { DetectorProcess, SubjectServer, heapFlags, type DetectorProcessOptions, type DetectorJob, type DetectorReply, type SubjectCall, type ProxyInfo } from './remote.js';
 export { serveDetectorJobs } from './detector-process.js';

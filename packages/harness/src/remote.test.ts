@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -5,7 +6,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { getTf, initBackend, loadModel, readZooIndex, type BudgetLimits } from '@sandtrap/core';
 import { checkDetectorShape, type Access } from '@sandtrap/detector-api';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DetectorProcess, runCell, runRemoteCell, type HarnessOrganism } from './index.js';
+import { DetectorProcess, heapFlags, runCell, runRemoteCell, type HarnessOrganism } from './index.js';
 
 /**
  * The detector in a process of its own (remote.ts): the same verdicts as in one process, and the
@@ -82,10 +83,21 @@ async function organism(): Promise<HarnessOrganism> {
 }
 
 function remote(file: string, access: Access) {
-  const process = new DetectorProcess({ file: new URL('./detector-process.fixture.ts', import.meta.url) });
+  const process = new DetectorProcess({ file: new URL('./detector-process.fixture.ts', import.meta.url), execArgv: heapFlags(512) });
   procs.push(process);
   return { process, backend: 'cpu', entry: pathToFileURL(join(dir, file)).href, where: file, access };
 }
+
+describe('heapFlags', () => {
+  it('gives the heap limit and an old generation of a quarter of it (at most 256 MB), and Node runs with them', () => {
+    expect(heapFlags(2048)).toEqual(['--max-old-space-size=2048', '--initial-old-space-size=256']);
+    expect(heapFlags(64)).toEqual(['--max-old-space-size=64', '--initial-old-space-size=16']);
+    const limit = execFileSync(process.execPath, [...heapFlags(64), '-e', 'console.log(require("node:v8").getHeapStatistics().heap_size_limit)'], { encoding: 'utf8' });
+    // The limit is the old generation's 64 MB plus the young generation's room.
+    expect(Number(limit) / 2 ** 20).toBeGreaterThanOrEqual(64);
+    expect(Number(limit) / 2 ** 20).toBeLessThan(128);
+  });
+});
 
 describe('runRemoteCell', () => {
   it('gives the verdict and usage of runCell for every subject call of every level (predict, perturbed, finetune, forward, activations, weights)', async () => {

@@ -21,7 +21,7 @@ import {
 } from '@sandtrap/core';
 import { inherited, ProcessPool } from '@sandtrap/core/internal';
 import { validateOptions, type DetectorMeta, type ReferenceTruth } from '@sandtrap/detector-api';
-import { cellSeed, configureSeed, DetectorProcess, referenceTruth, type FailureReason } from '@sandtrap/harness';
+import { cellSeed, configureSeed, DetectorProcess, heapFlags, referenceTruth, type FailureReason } from '@sandtrap/harness';
 import type { ConfigureResult, DetectorIsolation, DetectResult, InspectResult, OrganismBytes, WorkerTask } from './protocol.js';
 import { locateDetector, type DetectorRef, type LocatedDetector } from './resolve.js';
 import { cellKey, holdoutCellKey, holdoutConfigureKey } from './keys.js';
@@ -120,7 +120,7 @@ function detectorIsolation(sandbox: WorkerSandbox, memoryMb: number, freshProces
   const { layers, roots } = sandbox;
   const permission = layers.nodePermission ? [permissionFlag(), ...roots.map((r) => `--allow-fs-read=${r}`)] : [];
   return {
-    execArgv: [...permission, `--max-old-space-size=${memoryMb}`, '--no-warnings'],
+    execArgv: [...permission, ...heapFlags(memoryMb), '--no-warnings'],
     ...(layers.os === 'bwrap' ? { launcher: bwrapLauncher(roots) } : {}),
     ...(freshProcess ? { freshProcess } : {}),
   };
@@ -155,7 +155,7 @@ export function cellWorkerPool(o: CellWorkerOptions): ProcessPool {
     size: o.size,
     serialization: 'advanced',
     envAllow: CELL_ENV_ALLOW,
-    execArgv: [...permission, `--max-old-space-size=${o.memoryMb ?? 2048}`, '--no-warnings'],
+    execArgv: [...permission, ...heapFlags(o.memoryMb ?? 2048), '--no-warnings'],
   });
 }
 
