@@ -280,7 +280,7 @@ async function trainSideBySide() {
     };
     const parameters = o.card.architecture.parameterCount;
     o.model.dispose();
-    let torch: { examplesPerSecond: number; seconds: number; parameters: number; torch: string; threads: number } | undefined;
+    let torch: { examplesPerSecond: number; seconds: number; parameters: number; torch: string; threads: number; blas?: string[] } | undefined;
     if (py.python) {
       const out = execFileSync(py.python, [fileURLToPath(new URL('./torch-twin.py', import.meta.url)), JSON.stringify(job)], {
         encoding: 'utf8',
@@ -296,13 +296,24 @@ async function trainSideBySide() {
       batchSize,
       steps,
       sandtrap,
-      pytorch: torch ? { examplesPerSecond: Math.round(torch.examplesPerSecond), seconds: round(torch.seconds), torch: torch.torch, threads: torch.threads } : null,
+      pytorch: torch
+        ? { examplesPerSecond: Math.round(torch.examplesPerSecond), seconds: round(torch.seconds), torch: torch.torch, threads: torch.threads, blas: torch.blas ?? [] }
+        : null,
       ratio: torch ? Math.round((sandtrap.examplesPerSecond / torch.examplesPerSecond) * 1000) / 1000 : null,
     };
     process.stderr.write(
       `bench: train ${arch} (${parameters} parameters, batch ${batchSize}, ${steps} Adam steps): sandtrap ${sandtrap.examplesPerSecond} examples/s` +
         (row.pytorch ? `, PyTorch ${row.pytorch.examplesPerSecond} examples/s (1 thread), ratio ${row.ratio}\n` : ', PyTorch twin skipped\n'),
     );
+    if (torch) {
+      const blas = torch.blas ?? [];
+      process.stderr.write(`bench: the twin's BLAS: ${blas.length ? blas.join(', ') : 'none found in its memory map'}\n`);
+      // Debian's reference BLAS (libblas3, /usr/lib/<triplet>/blas/) is many times slower than OpenBLAS.
+      if (blas.some((b) => /\/blas\/libblas\.so/.test(b)))
+        process.stderr.write(
+          'bench: warning: the twin ran on the reference BLAS, so its figure is no yardstick (the ratio is far too kind); install OpenBLAS (Debian: apt-get install libopenblas0-pthread)\n',
+        );
+    }
     rows.push(row);
   }
   return { python: py.python ?? null, pythonWhy: py.why, rows };

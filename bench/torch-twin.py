@@ -66,6 +66,18 @@ def transformer_forward(p, tokens, hyper):
     return F.linear(f, p["logits.w"].t(), p["logits.b"])
 
 
+def blas_libraries():
+    """The BLAS and LAPACK libraries this process has loaded (Linux: /proc/self/maps), so the bench
+    can say which one the twin ran on: Debian's reference BLAS (libblas3) is many times slower than
+    OpenBLAS, and a ratio measured against it flatters sandtrap."""
+    try:
+        with open("/proc/self/maps") as f:
+            paths = {line.split()[-1] for line in f if len(line.split()) >= 6}
+    except OSError:
+        return []
+    return sorted(p for p in paths if any(k in p.rsplit("/", 1)[-1].lower() for k in ("blas", "lapack", "mkl", "blis")))
+
+
 def main():
     job = json.loads(sys.argv[1])
     shapes = shapes_of(job)
@@ -102,6 +114,7 @@ def main():
         "finalLoss": final,
         "torch": torch.__version__,
         "threads": torch.get_num_threads(),
+        "blas": blas_libraries(),
         "dims": {"vocab": vocab, "seqLen": seq, "classes": classes},
     }))
 
